@@ -1,0 +1,309 @@
+"""Interpreter start for sandbox-trust: decide, install the import hook, export variables.
+
+``sandbox_trust.pth`` imports this module only when there is something to do (the CA file exists
+or interception is declared) and the user has not opted out. It runs inside ``site``, in every
+Python process, so it is a single top-level module (each extra import costs ~450k instructions)
+and imports nothing that ``site`` has not imported already: ``os`` and ``sys``. Everything heavier
+(PEM parsing, bundle building, the patches themselves) lives in ``sandbox_trust`` and is loaded
+only when its moment comes.
+"""
+
+import os
+import sys
+
+DEFAULT_CA_PATH = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
+DEFAULT_TIMEOUT = 5.0
+
+# Variables that *replace* a tool's default roots: each must point at default roots + CA.
+REPLACE_VARIABLES = (
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "AWS_CA_BUNDLE",
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+    "CARGO_HTTP_CAINFO",
+    "HTTPLIB2_CA_CERTS",
+    "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE",
+    "NIX_SSL_CERT_FILE",
+)
+# Replace-variables that change a tool's mode when set (pip --cert leaves truststore, npm cafile
+# drops NODE_EXTRA_CA_CERTS): extended when the user set them, never introduced.
+EXTEND_ONLY_VARIABLES = ("PIP_CERT", "NPM_CONFIG_CAFILE")
+# Variables that *add* to a tool's default roots: they get the CA (plus what the user had).
+ADD_VARIABLES = ("NODE_EXTRA_CA_CERTS",)
+
+# Where distributions keep the system bundle (the list truststore and Go use).
+SYSTEM_BUNDLE_CANDIDATES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine with ca-certificates
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  # Fedora, RHEL
+    "/etc/pki/tls/certs/ca-bundle.crt",  # older Fedora, RHEL, CentOS
+    "/etc/ssl/ca-bundle.pem",  # SUSE
+    "/etc/ssl/cert.pem",  # Alpine, Arch, BSD, macOS
+)
+
+class Settings:
+    """The environment variables of the contract, read once.
+
+    Switches are on only for exactly "1" (and SANDBOX_TRUST_EXPORT_ENV off only for "0"), the same
+    test the .pth line makes before importing this module.
+    """
+
+    __slots__ = ("ca_path", "declared", "disabled", "timeout", "debug", "export", "cache_dir")
+
+    def __init__(self, environ=os.environ):
+        get = environ.get
+        self.ca_path = get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH
+        self.declared = get("SANDBOX_INTERCEPT_HTTPS") == "1"
+        self.disabled = get("SANDBOX_TRUST_DISABLE") == "1"
+        self.debug = get("SANDBOX_TRUST_DEBUG") == "1"
+        self.export = get("SANDBOX_TRUST_EXPORT_ENV") != "0"
+        self.cache_dir = get("SANDBOX_TRUST_CACHE_DIR") or None
+        try:
+            self.timeout = max(0.0, float(get("SANDBOX_TRUST_TIMEOUT") or DEFAULT_TIMEOUT))
+        except ValueError:
+            self.timeout = DEFAULT_TIMEOUT
+
+
+settings = Settings()
+_warned = []
+_booted = []
+_exported = []
+
+
+def debug(message):
+    if settings.debug:
+        sys.stderr.write("sandbox-trust: debug: %s\n" % message)
+
+
+def warn(message):
+    """Say one line about a real problem: the first of a process; later ones only in debug."""
+    if _warned:
+        debug(message)
+        return
+    _warned.append(message)
+    sys.stderr.write("sandbox-trust: %s\n" % message)
+
+
+def internal_error(where):
+    """Report the exception being handled; sandbox-trust never raises into its host."""
+    exc = sys.exc_info()[1]
+    warn("internal error in %s: %s: %s (SANDBOX_TRUST_DEBUG=1 shows more)" % (where, type(exc).__name__, exc))
+    if settings.debug:
+        import traceback
+
+        traceback.print_exc()
+
+
+# --- the post-import hook --------------------------------------------------------------------
+
+# module -> patch module in sandbox_trust.patches, applied right after the module's body has run.
+PATCH_TARGETS = {
+    "ssl": "ssl_context",
+    "certifi": "certifi_bundle",
+    "requests.sessions": "requests_session",
+}
+
+
+def apply_patch(module_name):
+    try:
+        from sandbox_trust.patches import apply
+
+        apply(PATCH_TARGETS[module_name])
+    except Exception:
+        internal_error("patching %s" % module_name)
+
+
+class PatchAfterImport:
+    """A ``sys.meta_path`` finder that patches the modules of ``PATCH_TARGETS`` once they load.
+
+    It answers ``None`` at once for every other name; for a target it asks the finders behind it,
+    then wraps the loader's ``exec_module`` so the patch runs right after the module body.
+    """
+
+    is_sandbox_trust_finder = True  # recognised across copies (a .pth seen twice, two installs)
+
+    def __init__(self):
+        self._finding = set()  # names being looked up by us: re-entrancy guard
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in PATCH_TARGETS or fullname in self._finding:
+            return None
+        self._finding.add(fullname)
+        try:
+            spec = None
+            for finder in sys.meta_path:
+                if finder is not self and hasattr(finder, "find_spec"):
+                    spec = finder.find_spec(fullname, path, target)
+                    if spec is not None:
+                        break
+        finally:
+            self._finding.discard(fullname)
+        loader = getattr(spec, "loader", None)
+        exec_module = getattr(loader, "exec_module", None)
+        # A class used as loader (builtin, frozen) is shared by many modules: never wrap those.
+        if exec_module is None or isinstance(loader, type):
+            return spec
+
+        def exec_module_then_patch(module):
+            exec_module(module)
+            apply_patch(fullname)
+
+        try:
+            loader.exec_module = exec_module_then_patch
+        except AttributeError:
+            return spec
+        return spec
+
+
+def install_hook():
+    if any(getattr(finder, "is_sandbox_trust_finder", False) for finder in sys.meta_path):
+        debug("import hook already installed")
+        return
+    sys.meta_path.insert(0, PatchAfterImport())
+    debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
+    for name in PATCH_TARGETS:
+        if name in sys.modules:  # imported before us (by an earlier .pth): patch it now
+            apply_patch(name)
+
+
+# --- variables for child processes ---------------------------------------------------------
+
+
+def cache_candidates():
+    """Private cache directories, in order of preference."""
+    if settings.cache_dir:
+        return (settings.cache_dir,)
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    temp = os.environ.get("TMPDIR") or "/tmp"
+    return (os.path.join(home, "sandbox-trust"), os.path.join(temp, "sandbox-trust-%d" % os.getuid()))
+
+
+def open_private_dir(path):
+    """An fd for ``path`` if it is a directory we own that nobody else can write; else ``None``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if st.st_uid == os.geteuid() and not st.st_mode & 0o022:
+        return fd
+    os.close(fd)
+    warn("refusing cache directory %s: not owned by this user or writable by others" % path)
+    return None
+
+
+def file_signature(path):
+    """Identity of a file's current version, cheap enough for every start (one stat)."""
+    st = os.stat(path)
+    return "%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def default_roots():
+    """The bundle a "replace" variable extends: the system's, else certifi's (found, not imported)."""
+    for path in SYSTEM_BUNDLE_CANDIDATES:
+        if os.path.isfile(path):
+            return path
+    for entry in sys.path:
+        path = os.path.join(entry, "certifi", "cacert.pem")
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def planned_exports(environ=os.environ):
+    """``{variable: bundle to extend, or None for the CA alone}``: user values win."""
+    default_base = default_roots()
+    plan = {}
+    for name in REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES:
+        value = environ.get(name)
+        if value:
+            plan[name] = value
+        elif name in REPLACE_VARIABLES:
+            if default_base:  # never the CA alone: that would distrust every public root
+                plan[name] = default_base
+        elif name in ADD_VARIABLES:
+            plan[name] = None
+    return plan
+
+
+def export_environment():
+    """Point the CA variables of the contract at merged bundles, so child processes trust the CA.
+
+    Warm path (every start after the first): one ``readlink`` per distinct base, in the private
+    cache, keyed by the CA's and the base's stat signatures. Cold path: ``sandbox_trust._bundles``.
+    Runs once per process: at start when the CA is there, else when it lands.
+    """
+    if not settings.export or _exported:
+        return False
+    _exported.append(True)
+    ca_signature = file_signature(settings.ca_path)
+    resolved = {}
+    exported = {}
+    cache_fd = None
+    try:
+        for name, base in planned_exports().items():
+            if base in resolved:
+                path = resolved[base]
+            else:
+                path = None
+                if cache_fd is None:
+                    for directory in cache_candidates():
+                        cache_fd = open_private_dir(directory)
+                        if cache_fd is not None:
+                            break
+                if cache_fd is not None:
+                    path = cached_bundle(cache_fd, directory, base, ca_signature)
+                if path is None:
+                    from sandbox_trust import _bundles
+
+                    path = _bundles.build_and_index(base, ca_signature)
+                resolved[base] = path
+            if path is None:
+                continue  # no valid CA, unreadable base or no usable cache: in-process trust holds
+            if os.environ.get(name) != path:
+                os.environ[name] = path
+                exported[name] = path
+    finally:
+        if cache_fd is not None:
+            os.close(cache_fd)
+    for name, path in exported.items():
+        debug("exported %s=%s" % (name, path))
+    return True
+
+
+def index_name(base, ca_signature):
+    """The name of the symlink that maps (CA version, base version) to a merged bundle."""
+    base_signature = file_signature(base) if base else "none"
+    return "index-%s-%s" % (ca_signature, base_signature)
+
+
+def cached_bundle(cache_fd, directory, base, ca_signature):
+    try:
+        name = os.readlink(index_name(base, ca_signature), dir_fd=cache_fd)
+        os.stat(name, dir_fd=cache_fd)  # a cleaner may have removed the bundle but not the link
+    except OSError:
+        return None
+    return os.path.join(directory, name)
+
+
+# --- start -------------------------------------------------------------------------------
+
+
+def boot():
+    """Called by ``sandbox_trust.pth``; never raises, never prints to stdout."""
+    if _booted:  # a venv may process the same .pth twice; a second copy imports this same module
+        return
+    _booted.append(True)
+    try:
+        if settings.disabled:
+            return
+        present = os.path.exists(settings.ca_path)
+        debug("CA %s: %s%s" % (settings.ca_path, "present" if present else "absent", ", interception declared" if settings.declared else ""))
+        if not present and not settings.declared:
+            return
+        install_hook()
+        if present:
+            export_environment()
+    except Exception:
+        internal_error("start-up")

@@ -1,0 +1,141 @@
+"""Merged bundles (default roots + CA) in the private cache: built once, read by every start.
+
+Files are named by the SHA-256 of their content and written with an atomic rename, so processes
+starting together (a cold-cache stampede) write identical files and no reader sees a partial one.
+An index symlink maps (CA version, base version) to the bundle, so later starts find it with one
+``readlink`` instead of reading and hashing 200 KB (see ``_sandbox_trust_boot.export_environment``).
+"""
+
+import hashlib
+import os
+
+import _sandbox_trust_boot as boot
+from sandbox_trust import _ca
+from sandbox_trust._pem import der_to_pem
+
+MAX_BASE_BYTES = 16 << 20  # a public bundle is ~220 KB; anything this big is not one
+
+
+def certifi_bundle_path():
+    """certifi's own cacert.pem, located without importing (and so without patching) certifi."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("certifi")
+    except (ImportError, ValueError):
+        return None
+    for directory in (spec and spec.submodule_search_locations) or ():
+        path = os.path.join(directory, "cacert.pem")
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def merge(base, certificates):
+    """``base`` (bytes) plus each CA certificate it does not already hold: merging is idempotent."""
+    merged = base if not base or base.endswith(b"\n") else base + b"\n"
+    for der in certificates.der:
+        pem = der_to_pem(der).encode("ascii")
+        if pem not in merged:
+            merged += b"# sandbox-trust: injected interception CA\n" + pem
+    return merged
+
+
+def _read_base(path):
+    with open(path, "rb") as f:
+        data = f.read(MAX_BASE_BYTES + 1)
+    if len(data) > MAX_BASE_BYTES:
+        raise OSError("too large")
+    return data
+
+
+def open_cache(create=True):
+    """``(directory, fd)`` of the first usable private cache directory, or ``(None, None)``."""
+    for directory in boot.cache_candidates():
+        if create and not os.path.isdir(directory):
+            try:
+                os.makedirs(directory, mode=0o700, exist_ok=True)
+            except OSError:
+                continue
+        fd = boot.open_private_dir(directory)
+        if fd is not None:
+            return directory, fd
+    return None, None
+
+
+def _write_atomically(fd, name, write):
+    """Create ``name`` in the directory ``fd`` through a private temporary name and a rename."""
+    temporary = ".tmp-%d-%s" % (os.getpid(), os.urandom(6).hex())
+    try:
+        write(temporary)
+        os.replace(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
+    except BaseException:
+        try:
+            os.unlink(temporary, dir_fd=fd)
+        except OSError:
+            pass
+        raise
+
+
+def _write_file(fd, name, data):
+    def write(temporary):
+        out = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=fd)
+        with os.fdopen(out, "wb") as f:
+            f.write(data)
+
+    _write_atomically(fd, name, write)
+
+
+def build_and_index(base, ca_signature=None):
+    """Path of the merged bundle for ``base`` (None: the CA alone, for additive variables), or None.
+
+    None when there is no valid CA, the base cannot be read, or no private cache is usable:
+    in-process trust does not depend on any of these files.
+    """
+    certificates = _ca.certificates(wait=False)
+    if certificates is None:
+        return None
+    try:
+        base_data = _read_base(base) if base else b""
+    except OSError as exc:
+        boot.debug("cannot read %s (%s): leaving it alone" % (base, exc))
+        return None
+    data = merge(base_data, certificates)
+    name = "bundle-%s.pem" % hashlib.sha256(data).hexdigest()[:32]
+    directory, fd = open_cache()
+    if fd is None:
+        boot.debug("no private cache directory: variables for child processes are not exported")
+        return None
+    try:
+        try:
+            os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            _write_file(fd, name, data)
+        if ca_signature is None:
+            ca_signature = boot.file_signature(boot.settings.ca_path)
+        index = boot.index_name(base, ca_signature)
+        _write_atomically(fd, index, lambda temporary: os.symlink(name, temporary, dir_fd=fd))
+    except OSError as exc:
+        boot.debug("cannot write to %s: %s" % (directory, exc))
+        return None
+    finally:
+        os.close(fd)
+    boot.debug("built %s from %s" % (name, base or "the CA alone"))
+    return os.path.join(directory, name)
+
+
+def bundle_for(base):
+    """The merged bundle for ``base``: from the index when warm, else built now."""
+    try:
+        ca_signature = boot.file_signature(boot.settings.ca_path)
+    except OSError:
+        return None
+    directory, fd = open_cache(create=False)
+    if fd is not None:
+        try:
+            path = boot.cached_bundle(fd, directory, base, ca_signature)
+        finally:
+            os.close(fd)
+        if path is not None:
+            return path
+    return build_and_index(base, ca_signature)

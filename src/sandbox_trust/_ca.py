@@ -1,0 +1,69 @@
+"""The injected CA for this process: found, waited for when declared, validated once.
+
+Waiting happens only here, and only when a caller needs trust (a client context loading its
+roots, ``certifi.where()``): a process that never touches TLS never waits. A CA that lands while
+we wait is seen within one poll interval.
+"""
+
+import threading
+import time
+
+import _sandbox_trust_boot as boot
+from sandbox_trust import _pem
+
+POLL_INTERVAL = 0.005  # seconds; the runtime's own loader polls every 100 ms
+
+_lock = threading.Lock()
+_certificates = None  # the CA once it has landed and parsed
+_waited = False  # a declared CA was waited for once and did not land: never wait again
+
+
+def certificates(wait=True):
+    """The CA's certificates, or ``None`` when there is no usable CA (after waiting if declared)."""
+    if _certificates is not None:
+        return _certificates
+    with _lock:  # threads racing for the first context wait together, and parse once
+        if _certificates is not None:
+            return _certificates
+        return _find(wait and boot.settings.declared and not _waited)
+
+
+def _find(wait):
+    global _certificates, _waited
+    settings = boot.settings
+    deadline = time.monotonic() + settings.timeout
+    while True:
+        try:
+            found = _pem.load(settings.ca_path)
+            break
+        except _pem.CAFileError as exc:
+            if wait and exc.incomplete and time.monotonic() < deadline:
+                time.sleep(POLL_INTERVAL)
+                continue
+            _waited = _waited or wait
+            if exc.absent and not settings.declared:
+                boot.debug(str(exc))  # nothing injected, nothing declared: nothing to say
+            elif exc.incomplete and settings.declared:
+                boot.warn(
+                    "SANDBOX_INTERCEPT_HTTPS=1 but no usable CA at %s after %.1f s (%s); "
+                    "intercepted HTTPS will fail verification" % (settings.ca_path, settings.timeout, exc)
+                )
+            else:
+                boot.warn(str(exc))
+            return None
+    if found.has_private_key:
+        boot.warn("CA file %s also holds a private key: only its certificates are used" % settings.ca_path)
+    _certificates = found
+    boot.debug("CA loaded: %d certificate(s) from %s" % (len(found.der), settings.ca_path))
+    try:
+        boot.export_environment()  # no-op when start already exported; else the CA landed late
+    except Exception:
+        boot.internal_error("exporting variables")
+    return found
+
+
+def load_into(context, load_verify_locations):
+    """Add the CA to ``context`` with the given (unpatched) loader; no-op without a CA."""
+    found = certificates()
+    if found is not None:
+        load_verify_locations(context, cadata=found.cadata)

@@ -1,0 +1,134 @@
+"""Reading and validating the injected CA file: PEM certificates only, nothing else is ever kept.
+
+The file may be half-written (the runtime is still copying it), hostile or simply wrong; none of
+that may hang, crash or slow the interpreter. Only certificate blocks are decoded and re-encoded,
+so a private key that sits beside a certificate is never copied anywhere.
+"""
+
+import binascii
+import os
+import stat
+
+MAX_CA_FILE_BYTES = 1 << 20  # one CA is ~2 KB; a whole public bundle is ~220 KB
+BEGIN = "-----BEGIN CERTIFICATE-----"
+END = "-----END CERTIFICATE-----"
+
+
+class CAFileError(Exception):
+    """The CA file cannot be used; ``str()`` is one sentence for the user."""
+
+    def __init__(self, message, incomplete=False, absent=False):
+        super().__init__(message)
+        self.incomplete = incomplete or absent  # may still be landing: worth waiting for when declared
+        self.absent = absent
+
+
+class Certificates:
+    """The certificates of a CA file, as DER and as clean PEM text."""
+
+    __slots__ = ("der", "has_private_key")
+
+    def __init__(self, der, has_private_key=False):
+        self.der = tuple(der)
+        self.has_private_key = has_private_key
+
+    @property
+    def cadata(self):
+        """All certificates as one bytes object, the form ``SSLContext.load_verify_locations`` takes."""
+        return b"".join(self.der)
+
+    @property
+    def pem(self):
+        return "".join(der_to_pem(der) for der in self.der)
+
+
+def der_to_pem(der):
+    body = binascii.b2a_base64(der, newline=False).decode("ascii")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "%s\n%s\n%s\n" % (BEGIN, "\n".join(lines), END)
+
+
+def read_ca_file(path):
+    """Read ``path`` without ever blocking on it: regular files of a sane size only."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise CAFileError("CA file %s does not exist" % path, absent=True) from None
+    except OSError as exc:
+        raise CAFileError("cannot open CA file %s: %s" % (path, exc.strerror)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise CAFileError("CA file %s is not a regular file" % path)
+        if st.st_size > MAX_CA_FILE_BYTES:
+            raise CAFileError("CA file %s is too large (%d bytes) to be a CA certificate" % (path, st.st_size))
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_CA_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
+def parse(data, source="CA file"):
+    """Certificates in ``data`` (PEM bytes); raises CAFileError with one sentence otherwise."""
+    if not data.strip():
+        raise CAFileError("%s is empty" % source, incomplete=True)
+    if data[:1] == b"\x30":
+        raise CAFileError("%s looks like a DER certificate; a PEM file is expected" % source)
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise CAFileError("%s is not PEM text (binary data)" % source) from None
+    has_private_key = "PRIVATE KEY-----" in text
+    der_certificates = []
+    position = 0
+    while True:
+        begin = text.find(BEGIN, position)
+        if begin < 0:
+            break
+        end = text.find(END, begin)
+        if end < 0:
+            raise CAFileError("%s is truncated: a certificate has no END line" % source, incomplete=True)
+        body = text[begin + len(BEGIN) : end]
+        der = _decode_certificate(body)
+        if der is None:
+            raise CAFileError("%s holds a corrupt certificate (#%d)" % (source, len(der_certificates) + 1))
+        if der not in der_certificates:
+            der_certificates.append(der)
+        position = end + len(END)
+    if not der_certificates:
+        if has_private_key:
+            raise CAFileError("%s holds a private key and no certificate" % source)
+        raise CAFileError("%s contains no PEM certificate" % source)
+    return Certificates(der_certificates, has_private_key)
+
+
+def _decode_certificate(body):
+    """DER bytes of one PEM body, or None when it is not a well-formed DER sequence."""
+    compact = "".join(body.split())
+    try:
+        der = binascii.a2b_base64(compact)
+    except binascii.Error:
+        return None
+    if binascii.b2a_base64(der, newline=False).decode("ascii") != compact:
+        return None  # stray characters that a2b_base64 skipped: not a clean certificate
+    return der if _is_der_sequence(der) else None
+
+
+def _is_der_sequence(der):
+    """True when ``der`` is exactly one DER SEQUENCE (an X.509 certificate's outer shape)."""
+    if len(der) < 2 or der[0] != 0x30:
+        return False
+    first = der[1]
+    if first < 0x80:
+        length, header = first, 2
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or len(der) < 2 + count:
+            return False
+        length, header = int.from_bytes(der[2 : 2 + count], "big"), 2 + count
+    return header + length == len(der)
+
+
+def load(path):
+    return parse(read_ca_file(path), source="CA file %s" % path)
