@@ -1,0 +1,48 @@
+"""Every core client trusts the injected CA, and only it: each positive test has its two twins."""
+
+import pytest
+
+CORE_PROBES = (
+    "urllib_request",
+    "http_client",
+    "create_default_context",
+    "bare_sslcontext",
+    "requests",
+    "requests_session",
+    "urllib3",
+    "httpx",
+    "httpx_async",
+    "aiohttp",
+    "websockets",
+    "pip",
+)
+
+
+@pytest.mark.parametrize("client", CORE_PROBES)
+def test_trusts_the_injected_ca(run, core_venv, intercept, client):
+    outcome, process = run.probe(core_venv, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path)
+    assert outcome == "trusted", process.stdout + process.stderr
+    assert process.stderr == ""
+
+
+@pytest.mark.parametrize("client", CORE_PROBES)
+def test_opted_out_rejects_the_injected_ca(run, core_venv, intercept, client):
+    outcome, process = run.probe(
+        core_venv, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="1"
+    )
+    assert outcome == "rejected", process.stdout + process.stderr
+
+
+@pytest.mark.parametrize("client", CORE_PROBES)
+def test_still_rejects_an_unrelated_ca(run, core_venv, intercept, unrelated, client):
+    outcome, process = run.probe(core_venv, client, unrelated.url, SANDBOX_CA_CERT=intercept.ca_path)
+    assert outcome == "rejected", process.stdout + process.stderr
+
+
+@pytest.mark.parametrize("client", ("urllib_request", "requests", "httpx", "aiohttp"))
+def test_trusted_without_exporting_variables(run, core_venv, intercept, client):
+    """In-process trust does not lean on the exported variables."""
+    outcome, process = run.probe(
+        core_venv, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_EXPORT_ENV="0"
+    )
+    assert outcome == "trusted", process.stdout + process.stderr
