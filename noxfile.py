@@ -1,0 +1,36 @@
+"""Test sessions per CPython version (truststore's convention).
+
+- ``nox -s tests``: the whole suite on every supported CPython (pyenv's 3.10-3.13).
+- ``nox -s core``: the foundation subset (client matrix, start-up, waiting, bad CA files).
+- ``nox -s benchmarks``: the benchmark suite, writes docs/benchmarks.md.
+"""
+
+import nox
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+CORE_TESTS = ["tests/test_clients.py", "tests/test_boot.py", "tests/test_wait.py", "tests/test_bad_ca_files.py"]
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def _install_test_tools(session):
+    session.install("-e", ".[test]")
+
+
+@nox.session(python=PYTHONS)
+def tests(session):
+    _install_test_tools(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHONS)
+def core(session):
+    _install_test_tools(session)
+    session.run("pytest", *CORE_TESTS, *session.posargs)
+
+
+@nox.session(python="3.11")
+def benchmarks(session):
+    session.install("-e", ".[benchmark]")
+    session.run("python", "benchmarks/run.py", *session.posargs)
