@@ -27,6 +27,14 @@ REPLACE_VARIABLES = (
     "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE",
     "NIX_SSL_CERT_FILE",
 )
+# A tool reads these when its own variable is unset (curl: CURL_CA_BUNDLE, then SSL_CERT_FILE;
+# requests: REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE): exporting its own variable over the user's
+# fallback would drop the user's roots, so it extends that fallback instead of the default roots.
+FALLBACK_VARIABLES = {
+    "CURL_CA_BUNDLE": "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE": "CURL_CA_BUNDLE",
+    "AWS_CA_BUNDLE": "REQUESTS_CA_BUNDLE",
+}
 # Replace-variables that change a tool's mode when set (pip --cert leaves truststore, npm cafile
 # drops NODE_EXTRA_CA_CERTS): extended when the user set them, never introduced.
 EXTEND_ONLY_VARIABLES = ("PIP_CERT", "NPM_CONFIG_CAFILE")
@@ -102,6 +110,7 @@ PATCH_TARGETS = {
     "ssl": "ssl_context",
     "certifi": "certifi_bundle",
     "requests.sessions": "requests_session",
+    "pycurl": "pycurl_handle",
 }
 
 
@@ -220,8 +229,9 @@ def planned_exports(environ=os.environ):
         if value:
             plan[name] = value
         elif name in REPLACE_VARIABLES:
-            if default_base:  # never the CA alone: that would distrust every public root
-                plan[name] = default_base
+            base = environ.get(FALLBACK_VARIABLES.get(name, "")) or default_base
+            if base:  # never the CA alone: that would distrust every public root
+                plan[name] = base
         elif name in ADD_VARIABLES:
             plan[name] = None
     return plan

@@ -171,5 +171,168 @@ def main():
     print(json.dumps(result))
 
 
-if __name__ == "__main__":
+
+# --- clients beyond the core (tests/test_more_clients.py) -------------------------------------
+
+
+@probe
+def botocore(url):
+    """An anonymous S3 call: the origin's "ok" is no S3 XML, so a verified handshake ends in an S3 error.
+
+    botocore turns a 200 whose body is not XML into a 500 ``ClientError`` (its S3 "200 error" rule):
+    either error means a whole HTTP response was read over the verified connection.
+    """
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+    import botocore.parsers
+
+    config = botocore.config.Config(
+        signature_version=botocore.UNSIGNED, retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=10,
+    )
+    client = boto3.client("s3", endpoint_url=url, region_name="us-east-1", config=config)
+    try:
+        client.list_buckets()
+    except (botocore.exceptions.ClientError, botocore.parsers.ResponseParserError):
+        pass
+    except botocore.exceptions.SSLError as exc:
+        raise ssl.SSLCertVerificationError(str(exc)) from exc
+
+
+@probe
+def tornado(url):
+    import tornado.httpclient
+
+    client = tornado.httpclient.HTTPClient()
+    try:
+        client.fetch(url, request_timeout=10)
+    finally:
+        client.close()
+
+
+@probe
+def httpx2(url):
+    import httpx2
+
+    httpx2.get(url, timeout=10).raise_for_status()
+
+
+@probe
+def openai(url):
+    """The real SDK (transport: httpx2) with the origin as its base URL; the raw response skips parsing."""
+    import openai
+
+    client = openai.OpenAI(base_url=url + "v1", api_key="sandbox-trust-test", max_retries=0, timeout=10)
+    response = client.models.with_raw_response.list()
+    if response.http_response.status_code != 200 or response.http_response.text != "ok":
+        raise RuntimeError("unexpected response: %r" % response.http_response)
+
+
+@probe
+def grpc(url):
+    """The standard health check over a channel with grpc's default roots (``root_certificates=None``)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    host, port = _host_port(url)
+    with grpc.secure_channel("%s:%d" % (host, port), grpc.ssl_channel_credentials()) as channel:
+        response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+    if response.status != health_pb2.HealthCheckResponse.SERVING:
+        raise RuntimeError("unexpected health status: %r" % response)
+
+
+@probe
+def pip_legacy_certs(url):
+    _pip(url, "--use-deprecated=legacy-certs")
+
+
+@probe
+def pycurl(url):
+    import io
+
+    import pycurl
+
+    body = io.BytesIO()
+    curl = pycurl.Curl()
+    curl.setopt(pycurl.URL, url)
+    curl.setopt(pycurl.WRITEDATA, body)
+    curl.setopt(pycurl.TIMEOUT, 10)
+    try:
+        curl.perform()
+    except pycurl.error as exc:
+        if exc.args[0] == pycurl.E_PEER_FAILED_VERIFICATION:
+            raise ssl.SSLCertVerificationError(str(exc)) from exc
+        raise
+    finally:
+        curl.close()
+    if body.getvalue() != b"ok":
+        raise RuntimeError("unexpected body: %r" % body.getvalue())
+
+
+
+@probe
+def requests_session_verify(url):
+    """Trap 4: an app's own ``Session.verify`` path (``PROBE_CA_BUNDLE``), exported variables or not."""
+    import os
+
+    import requests
+
+    with requests.Session() as session:
+        session.verify = os.environ["PROBE_CA_BUNDLE"]
+        session.get(url, timeout=10).raise_for_status()
+
+
+# --- child processes started from Python (tests/test_children.py) ------------------------------
+# The child inherits os.environ as it is after sandbox-trust's start: that is what is under test.
+
+_NODE_GET = """
+const request = require("https").get(process.argv[1], (response) => {
+  let body = "";
+  response.on("data", (chunk) => { body += chunk; });
+  response.on("end", () => console.log(JSON.stringify({status: response.statusCode, body})));
+});
+request.setTimeout(10000, () => request.destroy(new Error("timeout")));
+request.on("error", (error) => console.log(JSON.stringify({code: error.code, message: error.message})));
+"""
+# OpenSSL verify results as node names them: what an untrusted issuer produces.
+_NODE_CERT_ERRORS = (
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN",
+    "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_UNTRUSTED", "UNABLE_TO_GET_ISSUER_CERT",
+)
+
+
+def _child(args):
+    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+
+
+@probe
+def child_curl(url):
+    process = _child(["curl", "--silent", "--show-error", "--max-time", "10", url])
+    if process.returncode == 60:  # CURLE_PEER_FAILED_VERIFICATION
+        raise ssl.SSLCertVerificationError(process.stderr.strip())
+    if process.returncode != 0 or process.stdout != "ok":
+        raise RuntimeError("curl exited %d: %s" % (process.returncode, process.stderr.strip()))
+
+
+@probe
+def child_git(url):
+    """The origin is no git server: its "ok" to info/refs reads (dumb protocol) as a repository without refs."""
+    process = _child(["git", "-c", "http.sslVerify=true", "ls-remote", url + "repository.git"])
+    output = process.stdout + process.stderr
+    if "certificate" in output.lower():  # GnuTLS: "server certificate verification failed. CAfile: ..."
+        raise ssl.SSLCertVerificationError(output.strip())
+    if process.returncode != 0 or output:
+        raise RuntimeError("git exited %d: %s" % (process.returncode, output.strip()))
+
+
+@probe
+def child_node(url):
+    process = _child(["node", "-e", _NODE_GET, url])
+    result = json.loads(process.stdout or "{}")
+    if result.get("code") in _NODE_CERT_ERRORS:
+        raise ssl.SSLCertVerificationError("%(code)s: %(message)s" % result)
+    if result != {"status": 200, "body": "ok"}:
+        raise RuntimeError("node: %r %s" % (result, process.stderr.strip()))
+
+if __name__ == "__main__":  # keep last: probes appended below main() must be registered first
     main()

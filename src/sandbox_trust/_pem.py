@@ -73,7 +73,8 @@ def parse(data, source="CA file"):
     """Certificates in ``data`` (PEM bytes); raises CAFileError with one sentence otherwise."""
     if not data.strip():
         raise CAFileError("%s is empty" % source, incomplete=True)
-    if data[:1] == b"\x30":
+    # b"\x30" is also the text "0": a PEM file whose first line starts with "0" is not DER.
+    if data[:1] == b"\x30" and BEGIN.encode("ascii") not in data:
         raise CAFileError("%s looks like a DER certificate; a PEM file is expected" % source)
     try:
         text = data.decode("ascii")

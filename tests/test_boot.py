@@ -1,0 +1,58 @@
+"""Interpreter start: nothing beyond os/sys is imported, nothing is printed (style rule 1)."""
+
+import ast
+
+import pytest
+
+SHOW_MODULES = ("-c", "import sys; print(sorted(sys.modules))")
+# What the contract names as too heavy for every start; the set difference below catches the rest.
+HEAVY = ("ssl", "_ssl", "threading", "certifi", "importlib.util", "hashlib", "pathlib")
+
+
+@pytest.fixture(scope="module")
+def venv(make_venv):
+    return make_venv()
+
+
+@pytest.fixture(scope="module")
+def bare_venv(make_venv):
+    """The same interpreter and dependencies, without sandbox-trust: the baseline."""
+    return make_venv(with_package=False)
+
+
+def _scenarios(ca_path, missing):
+    return {
+        "ca-present": ({"SANDBOX_CA_CERT": ca_path}, {"_sandbox_trust_boot"}),
+        "ca-present-no-export": ({"SANDBOX_CA_CERT": ca_path, "SANDBOX_TRUST_EXPORT_ENV": "0"}, {"_sandbox_trust_boot"}),
+        "declared-not-landed": ({"SANDBOX_CA_CERT": missing, "SANDBOX_INTERCEPT_HTTPS": "1"}, {"_sandbox_trust_boot"}),
+        "nothing-to-do": ({"SANDBOX_CA_CERT": missing}, set()),
+        "opted-out": ({"SANDBOX_CA_CERT": ca_path, "SANDBOX_TRUST_DISABLE": "1"}, set()),
+    }
+
+
+SCENARIOS = ("ca-present", "ca-present-no-export", "declared-not-landed", "nothing-to-do", "opted-out")
+
+
+def _modules(run, venv, env):
+    process = run(venv, SHOW_MODULES, **env)
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""
+    return set(ast.literal_eval(process.stdout))
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_start_imports_nothing_new(run, venv, bare_venv, intercept, tmp_path, scenario):
+    env, allowed = _scenarios(intercept.ca_path, str(tmp_path / "absent.pem"))[scenario]
+    baseline = _modules(run, bare_venv, env)
+    _modules(run, venv, env)  # the first start may build the merged bundles (cold cache)
+    warm = _modules(run, venv, env)
+    assert warm - baseline == allowed
+    assert not warm & set(HEAVY)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_start_prints_nothing(run, venv, intercept, tmp_path, scenario):
+    env, _ = _scenarios(intercept.ca_path, str(tmp_path / "absent.pem"))[scenario]
+    for start in ("cold", "warm"):
+        process = run(venv, ("-c", "pass"), **env)
+        assert (start, process.returncode, process.stdout, process.stderr) == (start, 0, "", "")

@@ -1,0 +1,217 @@
+"""Property tests of the pure parts: the CA file parser and the settings read from the environment.
+
+These run in-process on the modules in ``src`` (loaded by file path, so an installed copy of
+sandbox-trust in the test interpreter cannot stand in for them): they are pure functions.
+Example counts stay modest: CI has two cores.
+"""
+
+import base64
+import importlib.util
+import math
+import os
+import re
+
+import pytest
+import trustme
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+
+
+def _load(name, relative):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(SRC, relative))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pem = _load("sandbox_trust_fuzz_pem", os.path.join("sandbox_trust", "_pem.py"))
+boot = _load("sandbox_trust_fuzz_boot", "_sandbox_trust_boot.py")
+
+# No example database: it would leave a .hypothesis directory in the checkout.
+FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _pool():
+    """DER certificates of different shapes (EC and RSA roots, an intermediate, leaves) and keys."""
+    ec_root = trustme.CA()
+    rsa_root = trustme.CA(key_type=trustme.KeyType.RSA)
+    intermediate = ec_root.create_child_ca()
+    leaves = [ca.issue_cert("localhost", "127.0.0.1") for ca in (ec_root, rsa_root, intermediate)]
+    pems = [ca.cert_pem.bytes() for ca in (ec_root, rsa_root, intermediate)]
+    pems += [leaf.cert_chain_pems[0].bytes() for leaf in leaves]
+    der = [base64.b64decode(b"".join(p.splitlines()[1:-1])) for p in pems]
+    keys = [ca.private_key_pem.bytes().decode() for ca in (ec_root, rsa_root)]  # EC and PKCS#8/RSA
+    keys.append(leaves[0].private_key_pem.bytes().decode())
+    return der, keys
+
+
+CERTIFICATES, PRIVATE_KEYS = _pool()
+BLOCK = re.compile(re.escape(pem.BEGIN) + "(.*?)" + re.escape(pem.END), re.DOTALL)
+
+
+def reference_blocks(data):
+    """An independent reading of ``data``: the DER of each certificate block, None if undecodable."""
+    text = data.decode("ascii")
+    blocks = []
+    for body in BLOCK.findall(text):
+        try:
+            blocks.append(base64.b64decode("".join(body.split()), validate=True))
+        except ValueError:
+            blocks.append(None)
+    return blocks
+
+
+def unique(items):
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def check_parse(data):
+    """The two properties: only CAFileError escapes; results are exactly the input's blocks' DER."""
+    try:
+        found = pem.parse(data)
+    except pem.CAFileError as exc:
+        assert str(exc)  # always one sentence for the user
+        return None
+    assert isinstance(found, pem.Certificates)
+    assert found.der, "a success always carries at least one certificate"
+    # Success means every block decoded, so the result is each block's DER, first occurrence first.
+    assert list(found.der) == unique(reference_blocks(data))
+    assert found.cadata == b"".join(found.der)
+    assert found.has_private_key == (b"PRIVATE KEY-----" in data)
+    return found
+
+
+# --- strategies -------------------------------------------------------------------------------
+
+NEWLINES = st.sampled_from(["\n", "\r\n", "\r"])
+# Text outside blocks, as bundles have it (comments, "subject=" lines, blank lines): never a marker.
+JUNK = st.text(alphabet="abcXYZ019 #:=./,\t", max_size=40)
+
+
+@st.composite
+def certificate_block(draw, der):
+    body = base64.b64encode(der).decode()
+    width = draw(st.sampled_from([64, 76, 16, 1, len(body)]))
+    newline = draw(NEWLINES)
+    pad = draw(st.sampled_from(["", " ", "\t", "  "]))  # trailing/leading whitespace inside the body
+    lines = [pad + body[i : i + width] + pad for i in range(0, len(body), width)]
+    return newline.join([pem.BEGIN, *lines, pem.END]) + newline
+
+
+@st.composite
+def valid_pem(draw):
+    """``(bytes, expected DER list, holds a private key)``: a well-formed CA file, in many spellings."""
+    chosen = draw(st.lists(st.sampled_from(CERTIFICATES), min_size=1, max_size=4))
+    parts = []
+    keys = False
+    for der in chosen:
+        parts.append(draw(JUNK) + draw(NEWLINES))
+        if draw(st.booleans()) and draw(st.booleans()):
+            key = draw(st.sampled_from(PRIVATE_KEYS))
+            parts.append(key.replace("\n", draw(NEWLINES)))
+            keys = True
+        parts.append(draw(certificate_block(der)))
+    parts.append(draw(JUNK))
+    return "".join(parts).encode("ascii"), unique(chosen), keys
+
+
+@st.composite
+def mutated_pem(draw):
+    data = bytearray(draw(valid_pem())[0])
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["truncate", "delete", "replace", "insert", "duplicate"]))
+        at = draw(st.integers(0, len(data)))
+        if kind == "truncate":
+            del data[at:]
+        elif kind == "delete":
+            del data[at : at + draw(st.integers(1, 80))]
+        elif kind == "replace" and at < len(data):
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+        elif kind == "duplicate":
+            data[at:at] = data[at : at + draw(st.integers(1, 200))]
+    return bytes(data)
+
+
+# Structural soup: markers, base64-looking chunks and key markers in arbitrary order.
+FRAGMENTS = st.sampled_from(
+    [pem.BEGIN, pem.END, "\n", "\r\n", " ", "MIIB", "MA==", "MAA=", "MAMCAQE=", "====", "-----",
+     "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----", "0", "\x00", "\xff"]
+    + [base64.b64encode(der).decode() for der in CERTIFICATES[:2]]
+)
+SOUP = st.lists(FRAGMENTS, max_size=12).map(lambda parts: "".join(parts).encode("latin-1"))
+
+
+# --- pem.parse --------------------------------------------------------------------------------
+
+
+@FUZZ
+@given(valid_pem())
+def test_parse_reads_every_spelling_of_valid_pem(case):
+    data, expected, keys = case
+    found = check_parse(data)
+    assert found is not None, data
+    assert list(found.der) == expected
+    assert found.has_private_key == keys
+    # Never a byte of a private key: the output is exactly the certificates' DER.
+    assert all(der in CERTIFICATES for der in found.der)
+
+
+@FUZZ
+@given(mutated_pem())
+def test_parse_mutated_pem(data):
+    check_parse(data)
+
+
+@FUZZ
+@given(st.binary(max_size=2048))
+def test_parse_random_bytes(data):
+    check_parse(data)
+
+
+@FUZZ
+@given(SOUP)
+def test_parse_marker_soup(data):
+    check_parse(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b" \n\t", b"0", b"\x30\x82\x01\x00", pem.BEGIN.encode(), (pem.BEGIN + "\n" + pem.END).encode(),
+     (pem.BEGIN + "\nMA==\n" + pem.END).encode(), b"\xff" * 10, PRIVATE_KEYS[0].encode()],
+)
+def test_parse_edge_cases(data):
+    with pytest.raises(pem.CAFileError):
+        pem.parse(data)
+
+
+# --- _sandbox_trust_boot.Settings -------------------------------------------------------------
+
+NAMES = ["SANDBOX_CA_CERT", "SANDBOX_INTERCEPT_HTTPS", "SANDBOX_TRUST_DISABLE", "SANDBOX_TRUST_TIMEOUT",
+         "SANDBOX_TRUST_DEBUG", "SANDBOX_TRUST_EXPORT_ENV", "SANDBOX_TRUST_CACHE_DIR"]
+ODD_VALUES = ["", "0", "1", " 1", "1 ", "true", "-1", "-0", "nan", "-nan", "inf", "-inf", "1e309", "1e-400",
+              "0x10", "1_0", " 5 ", "\x00", "\u0661", "+.5", "5s", "\udcff", "1" * 400]
+VALUES = st.one_of(st.sampled_from(ODD_VALUES), st.text(max_size=20))
+ENVIRONS = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(max_size=10)), VALUES, max_size=10)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(ENVIRONS)
+def test_settings_never_raise(environ):
+    s = boot.Settings(environ)
+    assert isinstance(s.timeout, float) and s.timeout >= 0.0 and not math.isnan(s.timeout)
+    assert isinstance(s.ca_path, str) and s.ca_path
+    assert s.ca_path == (environ.get("SANDBOX_CA_CERT") or boot.DEFAULT_CA_PATH)
+    # Switches are on for exactly "1" (export off for exactly "0"): the .pth line's own test.
+    assert s.declared is (environ.get("SANDBOX_INTERCEPT_HTTPS") == "1")
+    assert s.disabled is (environ.get("SANDBOX_TRUST_DISABLE") == "1")
+    assert s.debug is (environ.get("SANDBOX_TRUST_DEBUG") == "1")
+    assert s.export is (environ.get("SANDBOX_TRUST_EXPORT_ENV") != "0")
+    assert s.cache_dir is None or (isinstance(s.cache_dir, str) and s.cache_dir)

@@ -1,0 +1,110 @@
+"""Never weaker: server-side contexts never gain the CA, and hostname checks stay on."""
+
+import json
+
+import pytest
+
+from tests import servers
+
+# Each context as an application builds it; the child reports whether the CA's DER is in it.
+CONTEXTS = """
+import json, ssl, sys
+der = ssl.PEM_cert_to_DER_cert(open(sys.argv[1]).read())
+
+def default_server():
+    return ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+
+def default_server_verifying():
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
+    return context
+
+def tls_server():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
+    return context
+
+def tls_server_default_paths():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.set_default_verify_paths()
+    return context
+
+def legacy_server():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+    context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
+    return context
+
+def default_client():
+    return ssl.create_default_context()
+
+def tls_client():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_default_certs()
+    return context
+
+def legacy_client():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+    context.load_default_certs()
+    return context
+
+result = {}
+for make in (default_server, default_server_verifying, tls_server, tls_server_default_paths, legacy_server,
+             default_client, tls_client, legacy_client):
+    context = make()
+    result[make.__name__] = {"has_ca": der in context.get_ca_certs(binary_form=True),
+                             "stats": context.cert_store_stats()}
+print(json.dumps(result))
+"""
+SERVER = ("default_server", "default_server_verifying", "tls_server", "tls_server_default_paths", "legacy_server")
+CLIENT = ("default_client", "tls_client", "legacy_client")
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def _contexts(run, venv, ca_path, **env):
+    process = run(venv, ("-W", "ignore::DeprecationWarning", "-c", CONTEXTS, ca_path), SANDBOX_CA_CERT=ca_path, **env)
+    assert process.returncode == 0, process.stderr
+    return json.loads(process.stdout)
+
+
+# The user's own SSL_CERT_FILE is extended for children; server contexts must still load it as it was.
+@pytest.mark.parametrize("user_env", ({}, {"SSL_CERT_FILE": SYSTEM_BUNDLE}), ids=("plain", "user-ssl-cert-file"))
+def test_server_contexts_never_gain_the_ca(run, core_venv, intercept, user_env):
+    active = _contexts(run, core_venv, intercept.ca_path, **user_env)
+    opted_out = _contexts(run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", **user_env)
+    for name in SERVER:
+        assert active[name] == opted_out[name], name
+        assert not active[name]["has_ca"], name
+
+
+@pytest.mark.parametrize("user_env", ({}, {"SSL_CERT_FILE": SYSTEM_BUNDLE}), ids=("plain", "user-ssl-cert-file"))
+def test_client_contexts_gain_the_ca(run, core_venv, intercept, user_env):
+    active = _contexts(run, core_venv, intercept.ca_path, **user_env)
+    opted_out = _contexts(run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", **user_env)
+    for name in CLIENT:
+        assert active[name]["has_ca"] and not opted_out[name]["has_ca"], name
+        assert active[name]["stats"]["x509_ca"] == opted_out[name]["stats"]["x509_ca"] + 1, name
+
+
+@pytest.fixture(scope="module")
+def other_host(tmp_path_factory):
+    """An origin signed by the injected-style CA whose leaf names other.example and 127.0.0.1 only."""
+    with servers.Origin(tmp_path_factory.mktemp("other-host"), hostname="other.example") as origin:
+        yield origin
+
+
+HOSTNAME_CLIENTS = ("urllib_request", "create_default_context", "requests", "httpx")
+
+
+@pytest.mark.parametrize("client", HOSTNAME_CLIENTS)
+def test_hostname_mismatch_is_rejected(run, core_venv, other_host, client):
+    url = "https://localhost:%d/" % other_host.port  # the leaf does not name localhost
+    outcome, process = run.probe(core_venv, client, url, SANDBOX_CA_CERT=other_host.ca_path)
+    assert outcome == "rejected", process.stdout + process.stderr
+
+
+@pytest.mark.parametrize("client", HOSTNAME_CLIENTS)
+def test_hostname_match_is_trusted(run, core_venv, other_host, client):
+    url = "https://127.0.0.1:%d/" % other_host.port  # same server, a name the leaf does hold
+    outcome, process = run.probe(core_venv, client, url, SANDBOX_CA_CERT=other_host.ca_path)
+    assert outcome == "trusted", process.stdout + process.stderr
