@@ -77,6 +77,7 @@ settings = Settings()
 _warned = []
 _booted = []
 _exported = []
+exports = {}  # variable -> (value before export_environment, value it exported)
 
 
 def debug(message):
@@ -111,6 +112,7 @@ PATCH_TARGETS = {
     "certifi": "certifi_bundle",
     "requests.sessions": "requests_session",
     "pycurl": "pycurl_handle",
+    "grpc": "grpc_credentials",
 }
 
 
@@ -192,7 +194,10 @@ def open_private_dir(path):
     """An fd for ``path`` if it is a directory we own that nobody else can write; else ``None``."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
+    except OSError as exc:
+        # Absent is normal (created on first use); a symlink or a file there is refused out loud.
+        if os.path.lexists(path):
+            warn("refusing cache directory %s: %s" % (path, "a symlink" if os.path.islink(path) else exc.strerror))
         return None
     st = os.fstat(fd)
     if st.st_uid == os.geteuid() and not st.st_mode & 0o022:
@@ -247,7 +252,10 @@ def export_environment():
     if not settings.export or _exported:
         return False
     _exported.append(True)
-    ca_signature = file_signature(settings.ca_path)
+    try:
+        ca_signature = file_signature(settings.ca_path)
+    except OSError:  # gone since the .pth looked: nothing to export
+        return False
     resolved = {}
     exported = {}
     cache_fd = None
@@ -272,6 +280,7 @@ def export_environment():
             if path is None:
                 continue  # no valid CA, unreadable base or no usable cache: in-process trust holds
             if os.environ.get(name) != path:
+                exports[name] = (os.environ.get(name), path)
                 os.environ[name] = path
                 exported[name] = path
     finally:

@@ -74,8 +74,8 @@ def test_bad_ca_file_start(run, core_venv, intercept, tmp_path, kind):
 @pytest.mark.parametrize("kind", BAD_FILES)
 def test_bad_ca_file_client_rejects(run, core_venv, intercept, tmp_path, kind):
     ca_path = BAD_FILES[kind](tmp_path / "ca.pem", intercept)
-    # A bad file is never waited for either, even with interception declared.
-    for env in ({}, {"SANDBOX_INTERCEPT_HTTPS": "1"}):
+    # Declared: an empty or truncated file may still be landing, so it is waited for (bounded), then rejected.
+    for env in ({}, {"SANDBOX_INTERCEPT_HTTPS": "1", "SANDBOX_TRUST_TIMEOUT": "1"}):
         outcome, process = run.probe(
             core_venv, "urllib_request", intercept.url, timeout=TIMEOUT, SANDBOX_CA_CERT=ca_path, **env
         )
@@ -96,7 +96,9 @@ def _key_fragments(key):
 
 def test_key_next_to_certificate_is_trusted(run, core_venv, intercept, key_and_certificate):
     ca_path, _ = key_and_certificate
-    outcome, process = run.probe(core_venv, "urllib_request", intercept.url, timeout=TIMEOUT, SANDBOX_CA_CERT=ca_path)
+    outcome, process = run.probe(
+        core_venv, "urllib_request", intercept.url, timeout=TIMEOUT, SANDBOX_CA_CERT=ca_path
+    )
     assert outcome == "trusted", process.stdout + process.stderr
     _assert_quiet(process, stdout_lines=1)
 
@@ -105,7 +107,9 @@ def test_key_next_to_certificate_is_never_copied(run, core_venv, intercept, key_
     ca_path, key = key_and_certificate
     cache = tmp_path / "cache"
     show = "import json, os; print(json.dumps({name: os.environ.get(name) for name in %r}))" % (EXPORTED,)
-    process = run(core_venv, ("-c", show), timeout=TIMEOUT, SANDBOX_CA_CERT=ca_path, SANDBOX_TRUST_CACHE_DIR=str(cache))
+    process = run(
+        core_venv, ("-c", show), timeout=TIMEOUT, SANDBOX_CA_CERT=ca_path, SANDBOX_TRUST_CACHE_DIR=str(cache)
+    )
     _assert_quiet(process, stdout_lines=1)
     exported = json.loads(process.stdout)
     assert all(exported.values()), exported  # the certificate alone was enough to export
@@ -122,4 +126,3 @@ def test_key_next_to_certificate_is_never_copied(run, core_venv, intercept, key_
     for name, path in exported.items():
         with open(path) as f:
             assert ca_body in f.read(), name
-

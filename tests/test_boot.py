@@ -23,8 +23,14 @@ def bare_venv(make_venv):
 def _scenarios(ca_path, missing):
     return {
         "ca-present": ({"SANDBOX_CA_CERT": ca_path}, {"_sandbox_trust_boot"}),
-        "ca-present-no-export": ({"SANDBOX_CA_CERT": ca_path, "SANDBOX_TRUST_EXPORT_ENV": "0"}, {"_sandbox_trust_boot"}),
-        "declared-not-landed": ({"SANDBOX_CA_CERT": missing, "SANDBOX_INTERCEPT_HTTPS": "1"}, {"_sandbox_trust_boot"}),
+        "ca-present-no-export": (
+            {"SANDBOX_CA_CERT": ca_path, "SANDBOX_TRUST_EXPORT_ENV": "0"},
+            {"_sandbox_trust_boot"},
+        ),
+        "declared-not-landed": (
+            {"SANDBOX_CA_CERT": missing, "SANDBOX_INTERCEPT_HTTPS": "1"},
+            {"_sandbox_trust_boot"},
+        ),
         "nothing-to-do": ({"SANDBOX_CA_CERT": missing}, set()),
         "opted-out": ({"SANDBOX_CA_CERT": ca_path, "SANDBOX_TRUST_DISABLE": "1"}, set()),
     }

@@ -49,13 +49,14 @@ def at_default_path(core_venv, intercept, tmp_path_factory):
             wrapper = root.parent / (root.name + "-python")
             wrapper.write_text(
                 "#!/bin/sh\nexec unshare --mount --propagation private /bin/sh -c "
-                "'mount --bind \"$0\" %s && exec \"$@\"' %s %s \"$@\"\n" % (DEFAULT_DIR, root, core_venv.python)
+                '\'mount --bind "$0" %s && exec "$@"\' %s %s "$@"\n' % (DEFAULT_DIR, root, core_venv.python)
             )
             wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
             yield _Wrapped(str(wrapper))
         else:
-            os.makedirs(os.path.dirname(DEFAULT_CA), exist_ok=True)
-            created.insert(0, os.path.dirname(DEFAULT_CA))
+            if not os.path.isdir(os.path.dirname(DEFAULT_CA)):
+                os.mkdir(os.path.dirname(DEFAULT_CA))
+                created.insert(0, os.path.dirname(DEFAULT_CA))
             shutil.copy(intercept.ca_path, DEFAULT_CA)
             created.insert(0, DEFAULT_CA)
             yield core_venv

@@ -35,6 +35,12 @@ def legacy_server():
     context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
     return context
 
+def tls_server_certifi():
+    import certifi
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_verify_locations(certifi.where())
+    return context
+
 def default_client():
     return ssl.create_default_context()
 
@@ -50,25 +56,36 @@ def legacy_client():
 
 result = {}
 for make in (default_server, default_server_verifying, tls_server, tls_server_default_paths, legacy_server,
-             default_client, tls_client, legacy_client):
+             tls_server_certifi, default_client, tls_client, legacy_client):
     context = make()
     result[make.__name__] = {"has_ca": der in context.get_ca_certs(binary_form=True),
                              "stats": context.cert_store_stats()}
 print(json.dumps(result))
 """
-SERVER = ("default_server", "default_server_verifying", "tls_server", "tls_server_default_paths", "legacy_server")
+SERVER = (
+    "default_server",
+    "default_server_verifying",
+    "tls_server",
+    "tls_server_default_paths",
+    "legacy_server",
+    "tls_server_certifi",
+)
 CLIENT = ("default_client", "tls_client", "legacy_client")
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 def _contexts(run, venv, ca_path, **env):
-    process = run(venv, ("-W", "ignore::DeprecationWarning", "-c", CONTEXTS, ca_path), SANDBOX_CA_CERT=ca_path, **env)
+    process = run(
+        venv, ("-W", "ignore::DeprecationWarning", "-c", CONTEXTS, ca_path), SANDBOX_CA_CERT=ca_path, **env
+    )
     assert process.returncode == 0, process.stderr
     return json.loads(process.stdout)
 
 
 # The user's own SSL_CERT_FILE is extended for children; server contexts must still load it as it was.
-@pytest.mark.parametrize("user_env", ({}, {"SSL_CERT_FILE": SYSTEM_BUNDLE}), ids=("plain", "user-ssl-cert-file"))
+@pytest.mark.parametrize(
+    "user_env", ({}, {"SSL_CERT_FILE": SYSTEM_BUNDLE}), ids=("plain", "user-ssl-cert-file")
+)
 def test_server_contexts_never_gain_the_ca(run, core_venv, intercept, user_env):
     active = _contexts(run, core_venv, intercept.ca_path, **user_env)
     opted_out = _contexts(run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", **user_env)
@@ -77,7 +94,21 @@ def test_server_contexts_never_gain_the_ca(run, core_venv, intercept, user_env):
         assert not active[name]["has_ca"], name
 
 
-@pytest.mark.parametrize("user_env", ({}, {"SSL_CERT_FILE": SYSTEM_BUNDLE}), ids=("plain", "user-ssl-cert-file"))
+def test_server_contexts_never_gain_the_ca_from_an_inherited_bundle(run, core_venv, intercept):
+    """A child of a sandbox-trust process inherits SSL_CERT_FILE = merged bundle (system + CA)."""
+    process = run(core_venv, ("-c", "import os; print(os.environ['SSL_CERT_FILE'])"), SANDBOX_CA_CERT=intercept.ca_path)
+    inherited = process.stdout.strip()
+    assert inherited != SYSTEM_BUNDLE and "sandbox-trust" in inherited, process.stderr
+    active = _contexts(run, core_venv, intercept.ca_path, SSL_CERT_FILE=inherited)
+    opted_out = _contexts(run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", SSL_CERT_FILE=SYSTEM_BUNDLE)
+    for name in SERVER:
+        assert active[name] == opted_out[name], name
+        assert not active[name]["has_ca"], name
+
+
+@pytest.mark.parametrize(
+    "user_env", ({}, {"SSL_CERT_FILE": SYSTEM_BUNDLE}), ids=("plain", "user-ssl-cert-file")
+)
 def test_client_contexts_gain_the_ca(run, core_venv, intercept, user_env):
     active = _contexts(run, core_venv, intercept.ca_path, **user_env)
     opted_out = _contexts(run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", **user_env)

@@ -23,7 +23,9 @@ def describe(obj):
     return repr(obj)
 """
 
-SSL_CONTEXT = DESCRIBE + """
+SSL_CONTEXT = (
+    DESCRIBE
+    + """
 import ssl, _ssl
 NAMES = ("set_default_verify_paths", "load_default_certs", "load_verify_locations")
 der = ssl.PEM_cert_to_DER_cert(open(sys.argv[1]).read())
@@ -54,13 +56,17 @@ patch.revert()
 out["reverted_again"] = state()
 print(json.dumps(out))
 """
+)
 
-CERTIFI = DESCRIBE + """
+CERTIFI = (
+    DESCRIBE
+    + """
 import certifi, certifi.core
 NAMES = ("where", "contents")
 der_line = open(sys.argv[1]).read().splitlines()[1]
 def state():
-    return {"%s.%s" % (m.__name__, n): describe(getattr(m, n)) for m in (certifi, certifi.core) for n in NAMES}
+    modules = (certifi, certifi.core)
+    return {"%s.%s" % (m.__name__, n): describe(getattr(m, n)) for m in modules for n in NAMES}
 def has_ca():
     return der_line in open(certifi.where()).read() and der_line in certifi.contents()
 if sys.argv[2] == "baseline":
@@ -84,8 +90,11 @@ patch.revert()
 out["reverted_again"] = state()
 print(json.dumps(out))
 """
+)
 
-REQUESTS_SESSION = DESCRIBE + """
+REQUESTS_SESSION = (
+    DESCRIBE
+    + """
 import requests, requests.sessions
 NAME = "merge_environment_settings"
 Session = requests.sessions.Session
@@ -111,13 +120,16 @@ patch.revert()
 out["reverted_again"] = state()
 print(json.dumps(out))
 """
+)
 
 SCRIPTS = {"ssl_context": SSL_CONTEXT, "certifi_bundle": CERTIFI, "requests_session": REQUESTS_SESSION}
 
 
 def _run_script(run, venv, script, ca_path, mode, **env):
     # No exported variables: what a context trusts then depends on the patches alone.
-    process = run(venv, ("-c", script, ca_path, mode), SANDBOX_CA_CERT=ca_path, SANDBOX_TRUST_EXPORT_ENV="0", **env)
+    process = run(
+        venv, ("-c", script, ca_path, mode), SANDBOX_CA_CERT=ca_path, SANDBOX_TRUST_EXPORT_ENV="0", **env
+    )
     assert process.returncode == 0, process.stderr
     assert process.stderr == ""
     return json.loads(process.stdout)
@@ -125,7 +137,9 @@ def _run_script(run, venv, script, ca_path, mode, **env):
 
 @pytest.mark.parametrize("patch", SCRIPTS)
 def test_patch_identity_and_reversal(run, core_venv, intercept, patch):
-    baseline = _run_script(run, core_venv, SCRIPTS[patch], intercept.ca_path, "baseline", SANDBOX_TRUST_DISABLE="1")
+    baseline = _run_script(
+        run, core_venv, SCRIPTS[patch], intercept.ca_path, "baseline", SANDBOX_TRUST_DISABLE="1"
+    )
     out = _run_script(run, core_venv, SCRIPTS[patch], intercept.ca_path, "patched")
     assert out["patched"]
     assert out["applied_twice"]
@@ -174,7 +188,11 @@ def test_pth_processed_twice_installs_once(run, twice_venv, intercept):
     assert process.returncode == 0, process.stderr
     out = json.loads(process.stdout)
     assert out == {
-        "finders": 1, "patched": True, "finders_after_copy": 1, "patched_after_copy": True, "has_ca": True
+        "finders": 1,
+        "patched": True,
+        "finders_after_copy": 1,
+        "patched_after_copy": True,
+        "has_ca": True,
     }
     debug = process.stderr.splitlines()
     assert sum("import hook installed" in line for line in debug) == 1, process.stderr
@@ -183,7 +201,11 @@ def test_pth_processed_twice_installs_once(run, twice_venv, intercept):
 
 
 def test_pth_processed_twice_still_trusts_and_rejects(run, twice_venv, intercept, unrelated):
-    outcome, process = run.probe(twice_venv, "urllib_request", intercept.url, SANDBOX_CA_CERT=intercept.ca_path)
+    outcome, process = run.probe(
+        twice_venv, "urllib_request", intercept.url, SANDBOX_CA_CERT=intercept.ca_path
+    )
     assert (outcome, process.stderr) == ("trusted", "")
-    outcome, process = run.probe(twice_venv, "urllib_request", unrelated.url, SANDBOX_CA_CERT=intercept.ca_path)
+    outcome, process = run.probe(
+        twice_venv, "urllib_request", unrelated.url, SANDBOX_CA_CERT=intercept.ca_path
+    )
     assert outcome == "rejected", process.stdout + process.stderr

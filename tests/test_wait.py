@@ -114,7 +114,10 @@ def test_late_ca_is_picked_up_within_tens_of_milliseconds(run, core_venv, interc
 def test_declared_ca_that_never_lands(run, core_venv, intercept, tmp_path, client):
     started = time.monotonic()
     outcome, process = run.probe(
-        core_venv, client, intercept.url, **_declared(str(tmp_path / "never.pem"), SANDBOX_TRUST_TIMEOUT="0.5")
+        core_venv,
+        client,
+        intercept.url,
+        **_declared(str(tmp_path / "never.pem"), SANDBOX_TRUST_TIMEOUT="0.5"),
     )
     elapsed = time.monotonic() - started
     assert outcome == "rejected", process.stdout + process.stderr
@@ -134,7 +137,9 @@ def test_declared_ca_that_never_lands(run, core_venv, intercept, tmp_path, clien
 )
 def test_no_tls_no_wait(run, core_venv, tmp_path, code):
     started = time.monotonic()
-    process = run(core_venv, ("-c", code), **_declared(str(tmp_path / "never.pem"), SANDBOX_TRUST_TIMEOUT="5"))
+    process = run(
+        core_venv, ("-c", code), **_declared(str(tmp_path / "never.pem"), SANDBOX_TRUST_TIMEOUT="5")
+    )
     elapsed = time.monotonic() - started
     assert (process.returncode, process.stdout, process.stderr) == (0, "", "")
     assert elapsed < 2  # loose on purpose: a wait would take the full 5 s

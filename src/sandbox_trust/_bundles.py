@@ -11,9 +11,10 @@ import os
 
 import _sandbox_trust_boot as boot
 from sandbox_trust import _ca
-from sandbox_trust._pem import der_to_pem
+from sandbox_trust._pem import END, der_to_pem
 
 MAX_BASE_BYTES = 16 << 20  # a public bundle is ~220 KB; anything this big is not one
+MARKER = b"# sandbox-trust: injected interception CA\n"  # precedes each certificate merge() adds
 
 
 def certifi_bundle_path():
@@ -37,8 +38,15 @@ def merge(base, certificates):
     for der in certificates.der:
         pem = der_to_pem(der).encode("ascii")
         if pem not in merged:
-            merged += b"# sandbox-trust: injected interception CA\n" + pem
+            merged += MARKER + pem
     return merged
+
+
+def unmerge(merged):
+    """What ``merge`` started from: every block that follows a MARKER removed."""
+    end = END.encode("ascii") + b"\n"
+    pieces = merged.split(MARKER)
+    return pieces[0] + b"".join(piece.split(end, 1)[-1] for piece in pieces[1:])
 
 
 def _read_base(path):

@@ -41,8 +41,8 @@ def _find(wait):
                 time.sleep(POLL_INTERVAL)
                 continue
             _waited = _waited or wait
-            if exc.absent and not settings.declared:
-                boot.debug(str(exc))  # nothing injected, nothing declared: nothing to say
+            if exc.absent and not settings.declared or exc.incomplete and settings.declared and not wait:
+                boot.debug(str(exc))  # nothing injected nor declared, or not waited for yet: nothing to say
             elif exc.incomplete and settings.declared:
                 boot.warn(
                     "SANDBOX_INTERCEPT_HTTPS=1 but no usable CA at %s after %.1f s (%s); "

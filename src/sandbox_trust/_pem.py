@@ -98,6 +98,8 @@ def parse(data, source="CA file"):
             der_certificates.append(der)
         position = end + len(END)
     if not der_certificates:
+        if BEGIN.startswith(text.strip()):  # the writer has not finished the first line yet
+            raise CAFileError("%s is truncated inside its first line" % source, incomplete=True)
         if has_private_key:
             raise CAFileError("%s holds a private key and no certificate" % source)
         raise CAFileError("%s contains no PEM certificate" % source)

@@ -133,7 +133,11 @@ def _escape(value):
     """RFC 4514 section 2.4 escaping of an attribute value."""
     out = []
     for index, char in enumerate(value):
-        if char in ',+"\\<>;' or (char == "#" and index == 0) or (char == " " and index in (0, len(value) - 1)):
+        if (
+            char in ',+"\\<>;'
+            or (char == "#" and index == 0)
+            or (char == " " and index in (0, len(value) - 1))
+        ):
             out.append("\\" + char)
         elif char == "\x00":
             out.append("\\00")
@@ -185,8 +189,16 @@ class Certificate:
     """What status reports of one certificate; ``None`` for an extension that is absent."""
 
     __slots__ = (
-        "der", "version", "subject", "issuer", "not_before", "not_after",
-        "basic_constraints", "key_usage", "subject_key_identifier", "authority_key_identifier",
+        "der",
+        "version",
+        "subject",
+        "issuer",
+        "not_before",
+        "not_after",
+        "basic_constraints",
+        "key_usage",
+        "subject_key_identifier",
+        "authority_key_identifier",
     )
 
     def __init__(self, der):
@@ -206,7 +218,8 @@ class Certificate:
         bc, ku = self.basic_constraints, self.key_usage
         return {
             "basicConstraints": bc and {"critical": bc.critical, "ca": bc.ca, "path_length": bc.path_length},
-            "keyUsage": ku and {"critical": ku.critical, "usages": sorted(ku.usages, key=KEY_USAGE_BITS.index)},
+            "keyUsage": ku
+            and {"critical": ku.critical, "usages": sorted(ku.usages, key=KEY_USAGE_BITS.index)},
             "subjectKeyIdentifier": self.subject_key_identifier,
             "authorityKeyIdentifier": self.authority_key_identifier,
         }
@@ -265,7 +278,8 @@ def _extension(certificate, der, extension):
         _, bits_start, bits_end = _expect(_tlv(der, start, end), 0x03, "keyUsage")
         bits = der[bits_start + 1 : bits_end]  # first content byte: count of unused bits
         usages = [
-            name for index, name in enumerate(KEY_USAGE_BITS)
+            name
+            for index, name in enumerate(KEY_USAGE_BITS)
             if index // 8 < len(bits) and bits[index // 8] & (0x80 >> index % 8)
         ]
         certificate.key_usage = KeyUsage(critical, usages)
@@ -329,9 +343,23 @@ def ca_issues(certificate):
         issues.append(Issue("basicConstraints", "says cA=FALSE", INVALID_CA, False))
     if bc is None:
         v1_root = certificate.version == 1 and certificate.self_issued
-        issues.append(Issue("basicConstraints", "missing", INVALID_CA, v1_root or (ku is not None and "keyCertSign" in ku.usages)))
+        issues.append(
+            Issue(
+                "basicConstraints",
+                "missing",
+                INVALID_CA,
+                v1_root or (ku is not None and "keyCertSign" in ku.usages),
+            )
+        )
     elif bc.ca and not bc.critical:
-        issues.append(Issue("basicConstraints", "not marked critical", "Basic Constraints of CA cert not marked critical", True))
+        issues.append(
+            Issue(
+                "basicConstraints",
+                "not marked critical",
+                "Basic Constraints of CA cert not marked critical",
+                True,
+            )
+        )
     if ku is None:
         issues.append(Issue("keyUsage", "missing", "CA cert does not include key usage extension", True))
     if certificate.subject_key_identifier is None:

@@ -39,14 +39,15 @@ def _set_default_cainfo(handle):
 
 class Curl(_original):
     __doc__ = _original.__doc__
-    _sandbox_trust_cainfo = False  # True while CAINFO is ours, not the app's
+    # ``_sandbox_trust_cainfo`` (True while CAINFO is ours) lives in pycurl's own attribute dict,
+    # which its getattr reads only after the class: so no class-level default.
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _set_default_cainfo(self)
 
     def setopt(self, option, value):
-        if option in _APP_TRUST_OPTIONS and self._sandbox_trust_cainfo:
+        if option in _APP_TRUST_OPTIONS and getattr(self, "_sandbox_trust_cainfo", False):
             # The app chose its trust: drop ours so libcurl sees only what it was given.
             self._sandbox_trust_cainfo = False
             super().unsetopt(pycurl.CAINFO)

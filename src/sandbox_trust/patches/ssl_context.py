@@ -8,7 +8,8 @@ Patching those two methods on the class reaches every instance and every module 
 class by name, without replacing the class (trust-matrix traps 1 and 2).
 
 Never weaker: the CA is only *added*, and only to contexts that verify servers; a context made
-for the server side (PROTOCOL_TLS_SERVER, or default certs for Purpose.CLIENT_AUTH) never gets it.
+for the server side (PROTOCOL_TLS_SERVER, or default certs for Purpose.CLIENT_AUTH) never gets it,
+not even through a merged bundle exported in SSL_CERT_FILE: it is loaded without the CA.
 A ``load_verify_locations`` of any other file (an app's own pinned CA) is left exactly as asked.
 """
 
@@ -17,7 +18,7 @@ import ssl
 import sys
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _ca
+from sandbox_trust import _bundles, _ca
 
 _PATCHED = ("set_default_verify_paths", "load_default_certs", "load_verify_locations")
 _MISSING = object()
@@ -62,10 +63,48 @@ def _add_ca(context):
         boot.internal_error("adding the CA to an SSLContext")
 
 
+def _server_cadata(path):
+    """``path`` without the certificates sandbox-trust merged in, when it is one of its bundles.
+
+    Server contexts load a bundle of ours when SSL_CERT_FILE was exported (by this process or a
+    parent) or when they pass ``certifi.where()``; they must see only what the base held.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(_bundles.MAX_BASE_BYTES + 1)
+    except OSError:
+        return None
+    if _bundles.MARKER not in data:
+        return None
+    return _bundles.unmerge(data).decode("ascii", "replace")
+
+
+def _load_for_server(context, cafile=None, capath=None, cadata=None):
+    stripped = _server_cadata(os.fsdecode(cafile)) if cafile is not None else None
+    if stripped is None:
+        return _unpatched["load_verify_locations"](context, cafile, capath, cadata)
+    if stripped.strip():
+        _unpatched["load_verify_locations"](context, cadata=stripped)
+    if capath is not None or cadata is not None:
+        _unpatched["load_verify_locations"](context, None, capath, cadata)
+
+
+def _set_server_default_paths(context):
+    """OpenSSL's default paths for a server context, minus an exported bundle's CA."""
+    cafile = os.environ.get("SSL_CERT_FILE")
+    if not cafile or _server_cadata(cafile) is None:
+        return _unpatched["set_default_verify_paths"](context)
+    capath = os.environ.get("SSL_CERT_DIR") or ssl.get_default_verify_paths().openssl_capath
+    _load_for_server(context, cafile=cafile)
+    if capath and os.path.isdir(capath):  # OpenSSL skips a missing default directory too
+        _unpatched["load_verify_locations"](context, capath=capath)
+
+
 def set_default_verify_paths(self):
+    if not _verifies_servers(self):
+        return _set_server_default_paths(self)
     _unpatched["set_default_verify_paths"](self)
-    if _verifies_servers(self):
-        _add_ca(self)
+    _add_ca(self)
 
 
 def load_default_certs(self, purpose=ssl.Purpose.SERVER_AUTH):
@@ -77,12 +116,14 @@ def load_default_certs(self, purpose=ssl.Purpose.SERVER_AUTH):
     if sys.platform == "win32":
         for storename in self._windows_cert_stores:
             self._load_windows_store_certs(storename, purpose)
-    _unpatched["set_default_verify_paths"](self)
+    _set_server_default_paths(self)
 
 
 def load_verify_locations(self, cafile=None, capath=None, cadata=None):
+    if not _verifies_servers(self):
+        return _load_for_server(self, cafile, capath, cadata)
     _unpatched["load_verify_locations"](self, cafile, capath, cadata)
-    if _verifies_servers(self) and loads_default_roots(cafile, capath):
+    if loads_default_roots(cafile, capath):
         _add_ca(self)
 
 

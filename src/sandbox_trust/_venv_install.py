@@ -1,0 +1,163 @@
+"""``sandbox-trust install --venv DIR``: the same three things pip installs, copied into DIR.
+
+For a venv that cannot reach a package index (or should not): the package, the start-up module and
+``sandbox_trust.pth`` are copied from this installation into DIR's site-packages, with a minimal
+``.dist-info`` (METADATA, INSTALLER, RECORD) so that ``pip list`` shows it and ``pip uninstall
+sandbox-trust`` removes it there. certifi is not copied: the boot finds the system roots first and
+certifi is patched only if that venv imports its own.
+"""
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+import _sandbox_trust_boot as boot
+from sandbox_trust import __version__
+
+DIST_INFO = "sandbox_trust-%s.dist-info" % __version__
+INSTALLER = "sandbox-trust"
+# The target's own answer: where its pure-Python packages go, and which Python it is.
+PROBE = (
+    "import sys, sysconfig; print(sysconfig.get_paths()['purelib']); print('%d.%d' % sys.version_info[:2])"
+)
+
+
+class InstallError(Exception):
+    """Why the venv cannot be set up; ``str()`` is one sentence."""
+
+
+def sources():
+    """``(package directory, boot module, .pth)`` of this installation (a wheel or the source tree)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    boot_module = os.path.abspath(boot.__file__)
+    pth = os.path.join(os.path.dirname(boot_module), "sandbox_trust.pth")
+    for path in (package, boot_module, pth):
+        if not os.path.exists(path):
+            raise InstallError("this sandbox-trust installation is incomplete: %s is missing" % path)
+    return package, boot_module, pth
+
+
+def site_packages(venv):
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.isfile(python):
+        raise InstallError("%s is not a virtual environment: %s does not exist" % (venv, python))
+    env = {"PATH": os.environ.get("PATH", os.defpath), "SANDBOX_TRUST_DISABLE": "1"}
+    try:
+        process = subprocess.run(
+            [python, "-I", "-c", PROBE], capture_output=True, text=True, env=env, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InstallError("cannot run %s: %s" % (python, exc)) from None
+    if process.returncode != 0:
+        raise InstallError("cannot run %s: %s" % (python, process.stderr.strip()))
+    purelib, version = process.stdout.splitlines()[-2:]
+    if tuple(int(part) for part in version.split(".")) < (3, 10):
+        raise InstallError("%s is Python %s; sandbox-trust needs 3.10 or later" % (python, version))
+    return python, purelib
+
+
+def _record_line(site, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
+    return "%s,sha256=%s,%d" % (os.path.relpath(path, site), digest, len(data))
+
+
+def _temporary(site, name):
+    return os.path.join(site, ".%s.sandbox-trust-%d-%s" % (name, os.getpid(), os.urandom(4).hex()))
+
+
+def _copy_file(source, site, name):
+    """Copy atomically: a starting interpreter never reads a half-written .pth or module."""
+    temporary = _temporary(site, name)
+    shutil.copyfile(source, temporary)
+    os.replace(temporary, os.path.join(site, name))
+
+
+def _replace_tree(source, site, name):
+    temporary = _temporary(site, name)
+    shutil.copytree(source, temporary, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    target = os.path.join(site, name)
+    if os.path.lexists(target):
+        old = _temporary(site, name + "-old")
+        os.rename(target, old)
+        os.rename(temporary, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(temporary, target)
+
+
+def _previous_records(site):
+    """Remove earlier sandbox-trust dist-infos; keep their RECORD lines for files we do not write
+    (a console script pip installed), so ``pip uninstall`` still removes those too."""
+    ours = ("sandbox_trust/", "sandbox_trust-", "_sandbox_trust_boot.py", "sandbox_trust.pth")
+    kept = []
+    for entry in os.listdir(site):
+        if not (entry.startswith("sandbox_trust-") and entry.endswith(".dist-info")):
+            continue
+        record = os.path.join(site, entry, "RECORD")
+        try:
+            with open(record, encoding="utf-8") as f:
+                kept.extend(line.rstrip("\n") for line in f if line.strip() and not line.startswith(ours))
+        except OSError:
+            pass
+        shutil.rmtree(os.path.join(site, entry))
+    return kept
+
+
+def install(venv):
+    """Copy sandbox-trust into ``venv``; returns its site-packages. Running it again refreshes it."""
+    package, boot_module, pth = sources()
+    python, site = site_packages(os.path.abspath(venv))
+    if os.path.samefile(site, os.path.dirname(boot_module)):
+        return site  # that is this interpreter's own installation
+    kept = _previous_records(site)
+    _replace_tree(package, site, "sandbox_trust")
+    _copy_file(boot_module, site, "_sandbox_trust_boot.py")
+    dist_info = os.path.join(site, DIST_INFO)
+    os.mkdir(dist_info)
+    with open(os.path.join(dist_info, "METADATA"), "w", encoding="utf-8") as f:
+        f.write(
+            "Metadata-Version: 2.1\nName: sandbox-trust\nVersion: %s\n"
+            "Summary: Make every Python process trust a sandbox's HTTPS-interception CA.\n" % __version__
+        )
+    with open(os.path.join(dist_info, "INSTALLER"), "w", encoding="utf-8") as f:
+        f.write(INSTALLER + "\n")
+    _copy_file(pth, site, "sandbox_trust.pth")  # last of the runtime files: it switches them on
+    files = [os.path.join(site, "_sandbox_trust_boot.py"), os.path.join(site, "sandbox_trust.pth")]
+    for directory, subdirectories, names in os.walk(os.path.join(site, "sandbox_trust")):
+        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+        files.extend(os.path.join(directory, name) for name in sorted(names) if not name.endswith(".pyc"))
+    files.extend(os.path.join(dist_info, name) for name in ("METADATA", "INSTALLER"))
+    lines = [_record_line(site, path) for path in files] + kept
+    lines.append("%s/RECORD,," % DIST_INFO)
+    with open(os.path.join(dist_info, "RECORD"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    # The copy must import in the target's own Python (its version may differ from ours).
+    check = subprocess.run(
+        [python, "-I", "-c", "import _sandbox_trust_boot, sandbox_trust.cli"],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", os.defpath), "SANDBOX_TRUST_DISABLE": "1"},
+    )
+    if check.returncode != 0:
+        raise InstallError(
+            "the copy in %s does not import: %s" % (site, check.stderr.strip().splitlines()[-1:])
+        )
+    return site
+
+
+def main(venv):
+    try:
+        site = install(venv)
+    except (InstallError, OSError) as exc:
+        sys.stderr.write("sandbox-trust: install failed: %s\n" % exc)
+        return 1
+    print(
+        "sandbox-trust %s installed in %s (uninstall: %s -m pip uninstall sandbox-trust)"
+        % (__version__, site, os.path.join(os.path.abspath(venv), "bin", "python"))
+    )
+    return 0

@@ -1,0 +1,56 @@
+"""``grpc.ssl_channel_credentials()`` with default roots trusts the CA, exported variables or not.
+
+grpc's C core reads its default roots once per process: ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` (which
+start-up exports as a merged bundle), else the ``roots.pem`` shipped in the wheel. With export off
+(or a CA that landed after the core read them) only explicit roots can add the CA, so a call that
+asks for the defaults gets those same defaults plus the CA, as bytes. Explicit roots are untouched.
+"""
+
+import os
+import sys
+
+import _sandbox_trust_boot as boot
+from sandbox_trust import _bundles, _ca
+
+# Patched right after grpc/__init__.py ran.
+grpc = sys.modules["grpc"]
+_original = grpc.__dict__["ssl_channel_credentials"]
+_merged = {}  # default roots file -> its bytes plus the CA, once per process
+_ROOTS_VARIABLE = "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"
+
+
+def _bundled_roots():
+    return os.path.join(os.path.dirname(grpc.__file__), "_cython", "_credentials", "roots.pem")
+
+
+def _default_roots_with_ca():
+    """grpc's default roots plus the CA (PEM bytes), or ``None`` to leave grpc's defaults alone."""
+    certificates = _ca.certificates()  # a channel's credentials: the moment trust is needed
+    if certificates is None:
+        return None
+    base = os.environ.get(_ROOTS_VARIABLE) or _bundled_roots()
+    if base not in _merged:
+        with open(base, "rb") as f:
+            _merged[base] = _bundles.merge(f.read(), certificates)
+    return _merged[base]
+
+
+def ssl_channel_credentials(root_certificates=None, private_key=None, certificate_chain=None):
+    if root_certificates is None:
+        try:
+            root_certificates = _default_roots_with_ca()
+        except Exception:
+            boot.internal_error("adding the CA to grpc's default roots")
+    return _original(root_certificates, private_key, certificate_chain)
+
+
+ssl_channel_credentials.__doc__ = _original.__doc__
+
+
+def apply():
+    grpc.ssl_channel_credentials = ssl_channel_credentials
+    boot.debug("patched grpc.ssl_channel_credentials")
+
+
+def revert():
+    grpc.ssl_channel_credentials = _original
