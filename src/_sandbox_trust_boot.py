@@ -197,7 +197,8 @@ def open_private_dir(path):
     except OSError as exc:
         # Absent is normal (created on first use); a symlink or a file there is refused out loud.
         if os.path.lexists(path):
-            warn("refusing cache directory %s: %s" % (path, "a symlink" if os.path.islink(path) else exc.strerror))
+            reason = "a symlink" if os.path.islink(path) else exc.strerror
+            warn("refusing cache directory %s: %s" % (path, reason))
         return None
     st = os.fstat(fd)
     if st.st_uid == os.geteuid() and not st.st_mode & 0o022:

@@ -246,17 +246,15 @@ def pip_legacy_certs(url):
     _pip(url, "--use-deprecated=legacy-certs")
 
 
-@probe
-def pycurl(url):
+def _pycurl(url, *options):
     import io
 
     import pycurl
 
     body = io.BytesIO()
     curl = pycurl.Curl()
-    curl.setopt(pycurl.URL, url)
-    curl.setopt(pycurl.WRITEDATA, body)
-    curl.setopt(pycurl.TIMEOUT, 10)
+    for option, value in ((pycurl.URL, url), (pycurl.WRITEDATA, body), (pycurl.TIMEOUT, 10), *options):
+        curl.setopt(option, value)
     try:
         curl.perform()
     except pycurl.error as exc:
@@ -268,6 +266,30 @@ def pycurl(url):
     if body.getvalue() != b"ok":
         raise RuntimeError("unexpected body: %r" % body.getvalue())
 
+
+@probe
+def pycurl(url):
+    _pycurl(url)
+
+
+@probe
+def pycurl_cainfo(url):
+    """pycurl with the app's own CAINFO (``PROBE_CA_BUNDLE``): exactly that file is trusted."""
+    import os
+
+    import pycurl
+
+    _pycurl(url, (pycurl.CAINFO, os.environ["PROBE_CA_BUNDLE"]))
+
+
+@probe
+def pycurl_capath(url):
+    """pycurl with the app's own CAPATH (``PROBE_CA_DIR``, hashed): only that directory is trusted."""
+    import os
+
+    import pycurl
+
+    _pycurl(url, (pycurl.CAPATH, os.environ["PROBE_CA_DIR"]))
 
 
 @probe
@@ -333,6 +355,46 @@ def child_node(url):
         raise ssl.SSLCertVerificationError("%(code)s: %(message)s" % result)
     if result != {"status": 200, "body": "ok"}:
         raise RuntimeError("node: %r %s" % (result, process.stderr.strip()))
+
+
+@probe
+def child_python(url):
+    """Probe ``PROBE_CHILD_CLIENT`` in another interpreter (``PROBE_CHILD_PYTHON``), e.g. a venv made here."""
+    import os
+
+    process = _child([os.environ["PROBE_CHILD_PYTHON"], __file__, os.environ["PROBE_CHILD_CLIENT"], url])
+    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {"outcome": "error", "detail": process.stderr.strip()}
+    if result["outcome"] == "rejected":
+        raise ssl.SSLCertVerificationError(result["detail"])
+    if result["outcome"] != "trusted":
+        raise RuntimeError("child: %s" % result["detail"])
+
+
+# --- what a venv without sandbox-trust has (tests/test_venvs.py) --------------------------------
+
+
+@probe
+def pip_vendored_requests(url):
+    """The requests every venv with pip has: it reads REQUESTS_CA_BUNDLE."""
+    from pip._vendor import requests
+
+    requests.get(url, timeout=10).raise_for_status()
+
+
+@probe
+def system_cafile(url):
+    """A context loaded from the system bundle by path: no variable reaches it."""
+    _handshake(ssl.create_default_context(cafile="/etc/ssl/certs/ca-certificates.crt"), url)
+
+
+@probe
+def pip_vendored_certifi(url):
+    """A context loaded from a certifi bundle by path (here pip's copy): no variable reaches it."""
+    from pip._vendor import certifi
+
+    _handshake(ssl.create_default_context(cafile=certifi.where()), url)
+
 
 if __name__ == "__main__":  # keep last: probes appended below main() must be registered first
     main()

@@ -1,0 +1,165 @@
+"""Child processes of a Python process with sandbox-trust active inherit its exported variables.
+
+The child (curl, git, node) gets ``os.environ`` as the Python process has it after start. Also: a
+user's own CA variables keep their private CA trusted, an app's ``Session.verify`` keeps working
+(trap 4), and every "replace" variable points at a bundle that still holds the system roots.
+"""
+
+import json
+
+import pytest
+
+from tests import servers
+
+CHILD_PROBES = ("child_curl", "child_git", "child_node")
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # Debian's; the bundle start-up extends here
+PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+
+
+@pytest.fixture(scope="module")
+def private(tmp_path_factory):
+    """An origin signed by the user's own private CA, which the user's variables point at."""
+    with servers.Origin(tmp_path_factory.mktemp("private")) as origin:
+        yield origin
+
+
+def exported(run, venv, **env):
+    """The CA variables a Python process with ``env`` has in ``os.environ`` after start."""
+    code = (
+        "import json, os, _sandbox_trust_boot as b\n"
+        "names = b.REPLACE_VARIABLES + b.EXTEND_ONLY_VARIABLES + b.ADD_VARIABLES\n"
+        "print(json.dumps({'replace': b.REPLACE_VARIABLES, 'env': {n: os.environ.get(n) for n in names}}))"
+    )
+    process = run(venv, ["-c", code], **env)
+    assert process.returncode == 0, process.stderr
+    return json.loads(process.stdout)
+
+
+def certificates_in(path):
+    with open(path) as f:
+        text = f.read()
+    return [PEM_BEGIN + block.split(PEM_BEGIN, 1)[1] + PEM_END for block in text.split(PEM_END)[:-1]]
+
+
+# --- curl, git, node as children ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client", CHILD_PROBES)
+def test_child_trusts_the_injected_ca(run, core_venv, intercept, client):
+    outcome, process = run.probe(core_venv, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path)
+    assert outcome == "trusted", process.stdout + process.stderr
+
+
+@pytest.mark.parametrize("client", CHILD_PROBES)
+def test_child_of_opted_out_process_rejects_the_injected_ca(run, core_venv, intercept, client):
+    outcome, process = run.probe(
+        core_venv, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="1"
+    )
+    assert outcome == "rejected", process.stdout + process.stderr
+
+
+@pytest.mark.parametrize("client", CHILD_PROBES)
+def test_child_still_rejects_an_unrelated_ca(run, core_venv, intercept, unrelated, client):
+    outcome, process = run.probe(core_venv, client, unrelated.url, SANDBOX_CA_CERT=intercept.ca_path)
+    assert outcome == "rejected", process.stdout + process.stderr
+
+
+@pytest.mark.parametrize("client", CHILD_PROBES)
+def test_export_off_children_reject_in_process_trusts(run, core_venv, intercept, client):
+    env = dict(SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_EXPORT_ENV="0")
+    outcome, process = run.probe(core_venv, client, intercept.url, **env)
+    assert outcome == "rejected", process.stdout + process.stderr
+    outcome, process = run.probe(core_venv, "urllib_request", intercept.url, **env)
+    assert outcome == "trusted", process.stdout + process.stderr
+
+
+# --- what is exported ------------------------------------------------------------------------
+
+
+def test_replace_variables_hold_the_system_roots_and_the_ca(run, core_venv, intercept):
+    found = exported(run, core_venv, SANDBOX_CA_CERT=intercept.ca_path)
+    ca = certificates_in(intercept.ca_path)
+    system = certificates_in(SYSTEM_BUNDLE)
+    assert len(system) > 50
+    for name in found["replace"]:
+        path = found["env"][name]
+        assert path, name
+        bundle = certificates_in(path)
+        assert set(ca) <= set(bundle), name
+        assert set(system) <= set(bundle), name  # never the CA alone: every system root is kept
+        assert len(bundle) == len(system) + len(ca), name
+    # Additive: the CA alone; mode-changing variables are never introduced.
+    assert certificates_in(found["env"]["NODE_EXTRA_CA_CERTS"]) == ca
+    assert found["env"]["PIP_CERT"] is None and found["env"]["NPM_CONFIG_CAFILE"] is None
+
+
+@pytest.mark.parametrize("env", [{"SANDBOX_TRUST_EXPORT_ENV": "0"}, {"SANDBOX_TRUST_DISABLE": "1"}], ids=["export-off", "opted-out"])
+def test_nothing_exported(run, core_venv, intercept, env):
+    found = exported(run, core_venv, SANDBOX_CA_CERT=intercept.ca_path, **env)
+    assert found["env"] == dict.fromkeys(found["env"]), found["env"]
+
+
+# --- a user's own CA variables ----------------------------------------------------------------
+
+# (the variable the user set to their private CA, a client that reads it directly or as its fallback)
+USER_VARIABLES = [
+    ("SSL_CERT_FILE", "urllib_request"),
+    ("SSL_CERT_FILE", "child_curl"),  # curl: CURL_CA_BUNDLE, then SSL_CERT_FILE
+    ("REQUESTS_CA_BUNDLE", "requests"),
+    ("CURL_CA_BUNDLE", "child_curl"),
+    ("CURL_CA_BUNDLE", "requests"),  # requests: REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE
+]
+
+
+@pytest.mark.parametrize("variable, client", USER_VARIABLES)
+def test_user_private_ca_and_injected_ca_both_trusted(run, core_venv, intercept, private, variable, client):
+    env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: private.ca_path}
+    for origin in (private, intercept):
+        outcome, process = run.probe(core_venv, client, origin.url, **env)
+        assert outcome == "trusted", process.stdout + process.stderr
+
+
+@pytest.mark.parametrize("variable, client", USER_VARIABLES)
+def test_user_private_ca_opted_out_trusts_only_private(run, core_venv, intercept, private, variable, client):
+    """The baseline the package extends: the user's variable alone works; the CA is not trusted."""
+    env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: private.ca_path, "SANDBOX_TRUST_DISABLE": "1"}
+    for origin, expected in ((private, "trusted"), (intercept, "rejected")):
+        outcome, process = run.probe(core_venv, client, origin.url, **env)
+        assert outcome == expected, process.stdout + process.stderr
+
+
+@pytest.mark.parametrize("variable, client", USER_VARIABLES)
+def test_user_private_ca_still_rejects_an_unrelated_ca(run, core_venv, intercept, private, unrelated, variable, client):
+    env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: private.ca_path}
+    outcome, process = run.probe(core_venv, client, unrelated.url, **env)
+    assert outcome == "rejected", process.stdout + process.stderr
+
+
+def test_user_variable_is_extended_not_replaced(run, core_venv, intercept, private):
+    found = exported(run, core_venv, SANDBOX_CA_CERT=intercept.ca_path, SSL_CERT_FILE=private.ca_path)
+    bundle = certificates_in(found["env"]["SSL_CERT_FILE"])
+    assert bundle == certificates_in(private.ca_path) + certificates_in(intercept.ca_path)
+    # curl would have read the user's SSL_CERT_FILE: its own variable extends that, not the system roots.
+    assert found["env"]["CURL_CA_BUNDLE"] == found["env"]["SSL_CERT_FILE"]
+
+
+# --- trap 4: an app's own Session.verify --------------------------------------------------------
+
+
+@pytest.mark.parametrize("origin_name, expected", [("private", "trusted"), ("intercept", "rejected")])
+def test_session_verify_path_beats_exported_variables(run, core_venv, intercept, private, origin_name, expected):
+    """The app pinned its private CA: it keeps working, and gets exactly that (no CA added)."""
+    origin = {"private": private, "intercept": intercept}[origin_name]
+    env = dict(SANDBOX_CA_CERT=intercept.ca_path, PROBE_CA_BUNDLE=private.ca_path)
+    assert exported(run, core_venv, **env)["env"]["REQUESTS_CA_BUNDLE"]  # the variable of trap 4 is there
+    outcome, process = run.probe(core_venv, "requests_session_verify", origin.url, **env)
+    assert outcome == expected, process.stdout + process.stderr
+
+
+def test_session_verify_opted_out_baseline(run, core_venv, intercept, private):
+    outcome, process = run.probe(
+        core_venv, "requests_session_verify", private.url,
+        SANDBOX_CA_CERT=intercept.ca_path, PROBE_CA_BUNDLE=private.ca_path, SANDBOX_TRUST_DISABLE="1",
+    )
+    assert outcome == "trusted", process.stdout + process.stderr
+
