@@ -6,7 +6,6 @@ An index symlink maps (CA version, base version) to the bundle, so later starts 
 ``readlink`` instead of reading and hashing 200 KB (see ``_sandbox_trust_boot.export_environment``).
 """
 
-import hashlib
 import os
 
 import _sandbox_trust_boot as boot
@@ -108,6 +107,8 @@ def build_and_index(base, ca_signature=None):
     except OSError as exc:
         boot.debug("cannot read %s (%s): leaving it alone" % (base, exc))
         return None
+    import hashlib  # here, not at module level: its OpenSSL set-up costs ~10M instructions
+
     data = merge(base_data, certificates)
     name = "bundle-%s.pem" % hashlib.sha256(data).hexdigest()[:32]
     directory, fd = open_cache()

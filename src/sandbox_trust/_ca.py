@@ -5,15 +5,14 @@ roots, ``certifi.where()``): a process that never touches TLS never waits. A CA 
 we wait is seen within one poll interval.
 """
 
-import threading
+import _thread
 import time
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _pem
 
 POLL_INTERVAL = 0.005  # seconds; the runtime's own loader polls every 100 ms
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()  # not threading: `import ssl` must stay cheap
 _certificates = None  # the CA once it has landed and parsed
 _waited = False  # a declared CA was waited for once and did not land: never wait again
 
@@ -30,6 +29,8 @@ def certificates(wait=True):
 
 def _find(wait):
     global _certificates, _waited
+    from sandbox_trust import _pem  # at the first context, not at `import ssl`
+
     settings = boot.settings
     deadline = time.monotonic() + settings.timeout
     while True:

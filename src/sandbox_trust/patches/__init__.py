@@ -4,11 +4,13 @@ A patch module is imported only when its target has been imported (see
 ``_sandbox_trust_boot.PATCH_TARGETS``), so it may import its target freely.
 """
 
-import importlib
+import sys
 
 
 def _module(name):
-    return importlib.import_module("sandbox_trust.patches." + name)
+    module = "sandbox_trust.patches." + name
+    __import__(module)  # not importlib.import_module: importlib/__init__ is not loaded at start
+    return sys.modules[module]
 
 
 def apply(name):

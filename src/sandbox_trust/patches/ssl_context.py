@@ -18,7 +18,7 @@ import ssl
 import sys
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _bundles, _ca
+from sandbox_trust import _ca
 
 _PATCHED = ("set_default_verify_paths", "load_default_certs", "load_verify_locations")
 _MISSING = object()
@@ -69,6 +69,8 @@ def _server_cadata(path):
     Server contexts load a bundle of ours when SSL_CERT_FILE was exported (by this process or a
     parent) or when they pass ``certifi.where()``; they must see only what the base held.
     """
+    from sandbox_trust import _bundles  # server contexts only: client paths never need it
+
     try:
         with open(path, "rb") as f:
             data = f.read(_bundles.MAX_BASE_BYTES + 1)

@@ -1,0 +1,197 @@
+"""Interpreter start-up cost, counted in instructions by callgrind (deterministic, load-independent).
+
+Each count is one callgrind run of ``python -c CODE`` in a bench venv, right after one untimed run in
+the same state (warm page cache, warm sandbox-trust bundle cache). Ratios compare states of the same
+venv; the floor is the same venv with an empty ``zz.pth`` (what ``site`` charges for any .pth).
+"""
+
+import concurrent.futures
+import re
+import subprocess
+
+from lab import DEFAULT_CA_PATH, PTH_LINE, ROOT, log, scrubbed_env
+
+COMMANDS = {
+    "pass": "pass",
+    "import ssl": "import ssl",
+    "import requests": "import requests",
+    "import httpx": "import httpx",
+}
+QUICK_COMMANDS = ("pass", "import ssl")
+TRUSTSTORE_PREFIX = "import truststore;truststore.inject_into_ssl();"
+
+# Installed states: (distributions switched on, extra files in site-packages).
+INSTALLS = {
+    "none": ((), None),
+    "empty .pth": ((), {"zz.pth": ""}),
+    ".pth line alone": ((), {"sandbox_trust.pth": PTH_LINE + "\n"}),
+    "sandbox-trust": (("sandbox-trust",), None),
+    "pip-system-certs 5.3": (("pip-system-certs",), None),
+    "certifi-linux 1.1": (("certifi-linux",), None),
+    "truststore.inject_into_ssl()": ((), None),  # the command itself calls it first
+}
+
+_CA = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
+# Equivalent spellings of the .pth gate, measured where the gate decides "nothing to do".
+PTH_VARIANTS = {
+    "repo line": PTH_LINE,
+    "os.access(path, 0)": (
+        "import os;e=os.environ.get;'1'!=e('SANDBOX_TRUST_DISABLE')and('1'==e('SANDBOX_INTERCEPT_HTTPS')"
+        "or os.access(e('SANDBOX_CA_CERT')or'%s',0))and __import__('_sandbox_trust_boot').boot()" % _CA
+    ),
+    "no alias (os.environ.get x3)": (
+        "import os;'1'!=os.environ.get('SANDBOX_TRUST_DISABLE')and("
+        "'1'==os.environ.get('SANDBOX_INTERCEPT_HTTPS')or os.path.exists(os.environ.get('SANDBOX_CA_CERT')"
+        "or'%s'))and __import__('_sandbox_trust_boot').boot()" % _CA
+    ),
+    "os.getenv alias": (
+        "import os;g=os.getenv;'1'!=g('SANDBOX_TRUST_DISABLE')and('1'==g('SANDBOX_INTERCEPT_HTTPS')"
+        "or os.path.exists(g('SANDBOX_CA_CERT')or'%s'))and __import__('_sandbox_trust_boot').boot()" % _CA
+    ),
+    "gate module (import _stb_gate)": "import _stb_gate",
+    "import boot module always": "import _sandbox_trust_boot as b;b.boot()",
+    "'import os' alone (exec floor)": "import os",
+}
+GATE_MODULE = (
+    "import os\n"
+    "e = os.environ.get\n"
+    "if e('SANDBOX_TRUST_DISABLE') != '1' and (e('SANDBOX_INTERCEPT_HTTPS') == '1'\n"
+    "        or os.path.exists(e('SANDBOX_CA_CERT') or %r)):\n"
+    "    __import__('_sandbox_trust_boot').boot()\n" % _CA
+)
+
+
+def variant_files(name):
+    files = {"sandbox_trust.pth": PTH_VARIANTS[name] + "\n"}
+    if "_stb_gate" in PTH_VARIANTS[name]:
+        files["_stb_gate.py"] = GATE_MODULE
+    if "import _sandbox_trust_boot" in PTH_VARIANTS[name]:
+        with open(ROOT + "/src/_sandbox_trust_boot.py") as f:
+            files["_sandbox_trust_boot.py"] = f.read()
+    return files
+
+
+def states(certs):
+    """Environment states: the gate's three answers."""
+    return {
+        "nothing to do": {},
+        "CA present": {"SANDBOX_CA_CERT": certs.ca_path},
+        "opted out": {"SANDBOX_CA_CERT": certs.ca_path, "SANDBOX_TRUST_DISABLE": "1"},
+    }
+
+
+# Relative callgrind cost of one run (python -c pass = 1), to balance the groups over the workers.
+COST = {"pass": 1, "import ssl": 2.8, "import requests": 12, "import httpx": 9}
+PEER_COST = {"pip-system-certs 5.3": 26, "certifi-linux 1.1": 8.5, "truststore.inject_into_ssl()": 12.5}
+
+
+def plan(commands, quick):
+    """Groups of runs; a group runs in one venv, so every ratio inside it is same-venv."""
+    groups = []
+    for command in commands:
+        rows = [
+            ("none", "nothing to do"),
+            ("sandbox-trust", "nothing to do"),
+            ("none", "CA present"),
+            ("sandbox-trust", "CA present"),
+        ]
+        if command in ("pass", "import ssl"):  # the .pth floor is a fixed cost: measured where it shows
+            rows += [
+                ("empty .pth", "nothing to do"),
+                (".pth line alone", "nothing to do"),
+                ("empty .pth", "CA present"),
+            ]
+        if command == "pass":
+            rows += [("none", "opted out"), ("sandbox-trust", "opted out")]
+            if not quick:
+                rows += [("variant:" + name, "nothing to do") for name in PTH_VARIANTS]
+        groups.append([(command, install, state) for install, state in rows])
+    # Peers cost the same fixed start-up whatever follows: counted on `python -c pass`.
+    groups.append([("pass", install, "nothing to do") for install in ("none", "pip-system-certs 5.3")])
+    groups.append(
+        [
+            ("pass", install, "nothing to do")
+            for install in ("none", "certifi-linux 1.1", "truststore.inject_into_ssl()")
+        ]
+    )
+    return groups
+
+
+def cost(group):
+    return sum(COST[command] * PEER_COST.get(install, 1) for command, install, _ in group)
+
+
+def _code(command, install):
+    code = COMMANDS[command]
+    if install == "truststore.inject_into_ssl()":
+        code = TRUSTSTORE_PREFIX + code
+    return code
+
+
+def count(venv, home, env, code):
+    """Instructions of one start (after one untimed warm-up run in the same state)."""
+    argv = [venv.python, "-c", code]
+    full_env = scrubbed_env(home, **env)
+    subprocess.run(argv, env=full_env, check=True, capture_output=True)
+    process = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=full_env,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"Collected : (\d+)", process.stderr)
+    if process.returncode != 0 or not found:
+        raise RuntimeError("callgrind run failed (%s): %s" % (code, process.stderr[-2000:]))
+    return int(found.group(1))
+
+
+def run_group(venv, home, certs, group, group_id):
+    env_states = states(certs)
+    results = []
+    for command, install, state in group:
+        if install.startswith("variant:"):
+            venv.switch(on=(), extra_pth=variant_files(install[len("variant:") :]))
+        else:
+            on, extra = INSTALLS[install]
+            venv.switch(on=on, extra_pth=extra)
+        n = count(venv, home, env_states[state], _code(command, install))
+        log("%-14s %-8s %-15s %-32s %12d" % (venv.version, command, state, install, n))
+        results.append(
+            {
+                "python": venv.version,
+                "venv": venv.path,
+                "group": group_id,
+                "command": command,
+                "install": install,
+                "state": state,
+                "instructions": n,
+            }
+        )
+    venv.switch(on=())
+    return results
+
+
+def measure(venvs, home, certs, quick):
+    """All start-up counts, spread over the venv copies (one worker per copy)."""
+    import os
+
+    if os.path.exists(DEFAULT_CA_PATH):
+        log("warning: %s exists on this machine: 'nothing to do' is not reachable" % DEFAULT_CA_PATH)
+    commands = QUICK_COMMANDS if quick else tuple(COMMANDS)
+    groups = plan(commands, quick)
+    groups.sort(key=cost, reverse=True)
+    free = list(venvs)
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(len(venvs)) as pool:
+        pending = {}
+        queue = list(enumerate(groups))
+        while queue or pending:
+            while queue and free:
+                venv = free.pop()
+                group_id, group = queue.pop(0)
+                pending[pool.submit(run_group, venv, home, certs, group, group_id)] = venv
+            done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                free.append(pending.pop(future))
+                results.extend(future.result())
+    return results
