@@ -8,7 +8,13 @@
 import nox
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-CORE_TESTS = ["tests/test_clients.py", "tests/test_boot.py", "tests/test_wait.py", "tests/test_bad_ca_files.py"]
+CORE_TESTS = [
+    "tests/test_clients.py",
+    "tests/test_boot.py",
+    "tests/test_wait.py",
+    "tests/test_bad_ca_files.py",
+    "tests/test_never_weaker.py",
+]
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
