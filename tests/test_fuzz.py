@@ -142,8 +142,24 @@ def mutated_pem(draw):
 
 # Structural soup: markers, base64-looking chunks and key markers in arbitrary order.
 FRAGMENTS = st.sampled_from(
-    [pem.BEGIN, pem.END, "\n", "\r\n", " ", "MIIB", "MA==", "MAA=", "MAMCAQE=", "====", "-----",
-     "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----", "0", "\x00", "\xff"]
+    [
+        pem.BEGIN,
+        pem.END,
+        "\n",
+        "\r\n",
+        " ",
+        "MIIB",
+        "MA==",
+        "MAA=",
+        "MAMCAQE=",
+        "====",
+        "-----",
+        "-----BEGIN PRIVATE KEY-----",
+        "-----END PRIVATE KEY-----",
+        "0",
+        "\x00",
+        "\xff",
+    ]
     + [base64.b64encode(der).decode() for der in CERTIFICATES[:2]]
 )
 SOUP = st.lists(FRAGMENTS, max_size=12).map(lambda parts: "".join(parts).encode("latin-1"))
@@ -184,8 +200,17 @@ def test_parse_marker_soup(data):
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b" \n\t", b"0", b"\x30\x82\x01\x00", pem.BEGIN.encode(), (pem.BEGIN + "\n" + pem.END).encode(),
-     (pem.BEGIN + "\nMA==\n" + pem.END).encode(), b"\xff" * 10, PRIVATE_KEYS[0].encode()],
+    [
+        b"",
+        b" \n\t",
+        b"0",
+        b"\x30\x82\x01\x00",
+        pem.BEGIN.encode(),
+        (pem.BEGIN + "\n" + pem.END).encode(),
+        (pem.BEGIN + "\nMA==\n" + pem.END).encode(),
+        b"\xff" * 10,
+        PRIVATE_KEYS[0].encode(),
+    ],
 )
 def test_parse_edge_cases(data):
     with pytest.raises(pem.CAFileError):
@@ -194,10 +219,40 @@ def test_parse_edge_cases(data):
 
 # --- _sandbox_trust_boot.Settings -------------------------------------------------------------
 
-NAMES = ["SANDBOX_CA_CERT", "SANDBOX_INTERCEPT_HTTPS", "SANDBOX_TRUST_DISABLE", "SANDBOX_TRUST_TIMEOUT",
-         "SANDBOX_TRUST_DEBUG", "SANDBOX_TRUST_EXPORT_ENV", "SANDBOX_TRUST_CACHE_DIR"]
-ODD_VALUES = ["", "0", "1", " 1", "1 ", "true", "-1", "-0", "nan", "-nan", "inf", "-inf", "1e309", "1e-400",
-              "0x10", "1_0", " 5 ", "\x00", "\u0661", "+.5", "5s", "\udcff", "1" * 400]
+NAMES = [
+    "SANDBOX_CA_CERT",
+    "SANDBOX_INTERCEPT_HTTPS",
+    "SANDBOX_TRUST_DISABLE",
+    "SANDBOX_TRUST_TIMEOUT",
+    "SANDBOX_TRUST_DEBUG",
+    "SANDBOX_TRUST_EXPORT_ENV",
+    "SANDBOX_TRUST_CACHE_DIR",
+]
+ODD_VALUES = [
+    "",
+    "0",
+    "1",
+    " 1",
+    "1 ",
+    "true",
+    "-1",
+    "-0",
+    "nan",
+    "-nan",
+    "inf",
+    "-inf",
+    "1e309",
+    "1e-400",
+    "0x10",
+    "1_0",
+    " 5 ",
+    "\x00",
+    "\u0661",
+    "+.5",
+    "5s",
+    "\udcff",
+    "1" * 400,
+]
 VALUES = st.one_of(st.sampled_from(ODD_VALUES), st.text(max_size=20))
 ENVIRONS = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(max_size=10)), VALUES, max_size=10)
 
