@@ -32,7 +32,7 @@ def _peer_ratios(groups):
     out = collections.defaultdict(dict)
     for (python, _), runs in groups.items():
         none = runs.get(("pass", "nothing to do", "none"))
-        for (command, _, install), n in runs.items():
+        for (_command, _, install), n in runs.items():
             if install in PEERS and none:
                 out[python][install] = (n, n / none)
     return out

@@ -69,6 +69,7 @@ def main():
     import latency
     import stampede
     import startup
+
     from tests import servers
 
     if args.report_only:

@@ -50,6 +50,7 @@ SYSTEM_BUNDLE_CANDIDATES = (
     "/etc/ssl/cert.pem",  # Alpine, Arch, BSD, macOS
 )
 
+
 class Settings:
     """The environment variables of the contract, read once.
 
@@ -319,7 +320,14 @@ def boot():
         if settings.disabled:
             return
         present = os.path.exists(settings.ca_path)
-        debug("CA %s: %s%s" % (settings.ca_path, "present" if present else "absent", ", interception declared" if settings.declared else ""))
+        debug(
+            "CA %s: %s%s"
+            % (
+                settings.ca_path,
+                "present" if present else "absent",
+                ", interception declared" if settings.declared else "",
+            )
+        )
         if not present and not settings.declared:
             return
         install_hook()

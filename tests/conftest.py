@@ -66,12 +66,19 @@ class Venv:
         self.bin = os.path.join(path, "bin")
         self.site_packages = subprocess.run(
             [self.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True, capture_output=True, text=True, env=scrubbed_env(path),
+            check=True,
+            capture_output=True,
+            text=True,
+            env=scrubbed_env(path),
         ).stdout.strip()
 
     def pip(self, *args):
         return subprocess.run(
-            [self.python, "-m", "pip", *args], check=True, capture_output=True, text=True, env=install_env(),
+            [self.python, "-m", "pip", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=install_env(),
         )
 
 
@@ -138,8 +145,12 @@ class Runner:
     def __call__(self, venv, args, timeout=60, **env):
         """Run ``venv``'s python with ``args`` in a scrubbed env plus ``env``; never raises on exit."""
         return subprocess.run(
-            [venv.python, *args], capture_output=True, text=True, timeout=timeout,
-            env=scrubbed_env(self.home, **env), cwd=self.home,
+            [venv.python, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=scrubbed_env(self.home, **env),
+            cwd=self.home,
         )
 
     def probe(self, venv, client, url, **env):

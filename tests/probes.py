@@ -132,10 +132,27 @@ def _pip(url, *options):
     """pip talks to the origin as an index; a verified handshake gets as far as 'no match'."""
     with tempfile.TemporaryDirectory() as directory:
         process = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "-d", directory,
-             "--index-url", url + "simple/", "--retries", "0", "--timeout", "10", *options,
-             "sandbox-trust-no-such-project"],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-cache-dir",
+                "-d",
+                directory,
+                "--index-url",
+                url + "simple/",
+                "--retries",
+                "0",
+                "--timeout",
+                "10",
+                *options,
+                "sandbox-trust-no-such-project",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     output = process.stdout + process.stderr
     if "CERTIFICATE_VERIFY_FAILED" in output or "certificate verify failed" in output:
@@ -171,7 +188,6 @@ def main():
     print(json.dumps(result))
 
 
-
 # --- clients beyond the core (tests/test_more_clients.py) -------------------------------------
 
 
@@ -188,7 +204,10 @@ def botocore(url):
     import botocore.parsers
 
     config = botocore.config.Config(
-        signature_version=botocore.UNSIGNED, retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=10,
+        signature_version=botocore.UNSIGNED,
+        retries={"total_max_attempts": 1},
+        connect_timeout=10,
+        read_timeout=10,
     )
     client = boto3.client("s3", endpoint_url=url, region_name="us-east-1", config=config)
     try:
@@ -318,8 +337,12 @@ request.on("error", (error) => console.log(JSON.stringify({code: error.code, mes
 """
 # OpenSSL verify results as node names them: what an untrusted issuer produces.
 _NODE_CERT_ERRORS = (
-    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN",
-    "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_UNTRUSTED", "UNABLE_TO_GET_ISSUER_CERT",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "CERT_UNTRUSTED",
+    "UNABLE_TO_GET_ISSUER_CERT",
 )
 
 

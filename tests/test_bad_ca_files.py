@@ -66,7 +66,7 @@ def _assert_quiet(process, stdout_lines):
 @pytest.mark.parametrize("kind", BAD_FILES)
 def test_bad_ca_file_start(run, core_venv, intercept, tmp_path, kind):
     ca_path = BAD_FILES[kind](tmp_path / "ca.pem", intercept)
-    for start in ("cold", "warm"):
+    for _start in ("cold", "warm"):
         process = run(core_venv, ("-c", "pass"), timeout=TIMEOUT, SANDBOX_CA_CERT=ca_path)
         _assert_quiet(process, stdout_lines=0)
 

@@ -93,7 +93,11 @@ def test_replace_variables_hold_the_system_roots_and_the_ca(run, core_venv, inte
     assert found["env"]["PIP_CERT"] is None and found["env"]["NPM_CONFIG_CAFILE"] is None
 
 
-@pytest.mark.parametrize("env", [{"SANDBOX_TRUST_EXPORT_ENV": "0"}, {"SANDBOX_TRUST_DISABLE": "1"}], ids=["export-off", "opted-out"])
+@pytest.mark.parametrize(
+    "env",
+    [{"SANDBOX_TRUST_EXPORT_ENV": "0"}, {"SANDBOX_TRUST_DISABLE": "1"}],
+    ids=["export-off", "opted-out"],
+)
 def test_nothing_exported(run, core_venv, intercept, env):
     found = exported(run, core_venv, SANDBOX_CA_CERT=intercept.ca_path, **env)
     assert found["env"] == dict.fromkeys(found["env"]), found["env"]
@@ -129,7 +133,9 @@ def test_user_private_ca_opted_out_trusts_only_private(run, core_venv, intercept
 
 
 @pytest.mark.parametrize("variable, client", USER_VARIABLES)
-def test_user_private_ca_still_rejects_an_unrelated_ca(run, core_venv, intercept, private, unrelated, variable, client):
+def test_user_private_ca_still_rejects_an_unrelated_ca(
+    run, core_venv, intercept, private, unrelated, variable, client
+):
     env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: private.ca_path}
     outcome, process = run.probe(core_venv, client, unrelated.url, **env)
     assert outcome == "rejected", process.stdout + process.stderr
@@ -147,7 +153,9 @@ def test_user_variable_is_extended_not_replaced(run, core_venv, intercept, priva
 
 
 @pytest.mark.parametrize("origin_name, expected", [("private", "trusted"), ("intercept", "rejected")])
-def test_session_verify_path_beats_exported_variables(run, core_venv, intercept, private, origin_name, expected):
+def test_session_verify_path_beats_exported_variables(
+    run, core_venv, intercept, private, origin_name, expected
+):
     """The app pinned its private CA: it keeps working, and gets exactly that (no CA added)."""
     origin = {"private": private, "intercept": intercept}[origin_name]
     env = dict(SANDBOX_CA_CERT=intercept.ca_path, PROBE_CA_BUNDLE=private.ca_path)
@@ -158,8 +166,11 @@ def test_session_verify_path_beats_exported_variables(run, core_venv, intercept,
 
 def test_session_verify_opted_out_baseline(run, core_venv, intercept, private):
     outcome, process = run.probe(
-        core_venv, "requests_session_verify", private.url,
-        SANDBOX_CA_CERT=intercept.ca_path, PROBE_CA_BUNDLE=private.ca_path, SANDBOX_TRUST_DISABLE="1",
+        core_venv,
+        "requests_session_verify",
+        private.url,
+        SANDBOX_CA_CERT=intercept.ca_path,
+        PROBE_CA_BUNDLE=private.ca_path,
+        SANDBOX_TRUST_DISABLE="1",
     )
     assert outcome == "trusted", process.stdout + process.stderr
-

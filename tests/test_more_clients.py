@@ -51,8 +51,12 @@ class GrpcOrigin:
         # The server is not under test: sandbox-trust stays out of it.
         env = scrubbed_env(directory, SANDBOX_TRUST_DISABLE="1")
         self.process = subprocess.Popen(
-            [venv.python, "-c", GRPC_SERVER, cert, key], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, env=env,
+            [venv.python, "-c", GRPC_SERVER, cert, key],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
         )
         self.url = "https://localhost:%d/" % int(self.process.stdout.readline())
 
@@ -89,7 +93,9 @@ def url_of(intercept, unrelated, grpc_origins):
 
 @pytest.mark.parametrize("client", MORE_PROBES)
 def test_trusts_the_injected_ca(run, more_venv, intercept, url_of, client):
-    outcome, process = run.probe(more_venv, client, url_of(client, "intercept"), SANDBOX_CA_CERT=intercept.ca_path)
+    outcome, process = run.probe(
+        more_venv, client, url_of(client, "intercept"), SANDBOX_CA_CERT=intercept.ca_path
+    )
     assert outcome == "trusted", process.stdout + process.stderr
     assert process.stderr == ""
 
@@ -97,14 +103,20 @@ def test_trusts_the_injected_ca(run, more_venv, intercept, url_of, client):
 @pytest.mark.parametrize("client", MORE_PROBES)
 def test_opted_out_rejects_the_injected_ca(run, more_venv, intercept, url_of, client):
     outcome, process = run.probe(
-        more_venv, client, url_of(client, "intercept"), SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="1"
+        more_venv,
+        client,
+        url_of(client, "intercept"),
+        SANDBOX_CA_CERT=intercept.ca_path,
+        SANDBOX_TRUST_DISABLE="1",
     )
     assert outcome == "rejected", process.stdout + process.stderr
 
 
 @pytest.mark.parametrize("client", MORE_PROBES)
 def test_still_rejects_an_unrelated_ca(run, more_venv, intercept, url_of, client):
-    outcome, process = run.probe(more_venv, client, url_of(client, "unrelated"), SANDBOX_CA_CERT=intercept.ca_path)
+    outcome, process = run.probe(
+        more_venv, client, url_of(client, "unrelated"), SANDBOX_CA_CERT=intercept.ca_path
+    )
     assert outcome == "rejected", process.stdout + process.stderr
 
 
@@ -112,15 +124,22 @@ def test_still_rejects_an_unrelated_ca(run, more_venv, intercept, url_of, client
 def test_trusted_without_exporting_variables(run, more_venv, intercept, url_of, client):
     """In-process patches alone: grpc's default-roots variable and pycurl's CAINFO are not exported."""
     outcome, process = run.probe(
-        more_venv, client, url_of(client, "intercept"), SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_EXPORT_ENV="0"
+        more_venv,
+        client,
+        url_of(client, "intercept"),
+        SANDBOX_CA_CERT=intercept.ca_path,
+        SANDBOX_TRUST_EXPORT_ENV="0",
     )
     assert outcome == "trusted", process.stdout + process.stderr
 
 
 def probe_after(run, venv, prelude, client, url, **env):
     """Like ``run.probe``, with ``prelude`` run first in the probe's interpreter."""
-    code = prelude + "\nimport runpy, sys\nsys.argv = [%r, %r, %r]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n" % (
-        PROBES, client, url)
+    code = (
+        prelude
+        + "\nimport runpy, sys\nsys.argv = [%r, %r, %r]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+        % (PROBES, client, url)
+    )
     process = run(venv, ["-c", code], **env)
     lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
     assert process.returncode == 0 and lines, process.stdout + process.stderr
@@ -168,8 +187,12 @@ def test_pycurl_app_trust_wins(run, more_venv, intercept, unrelated, unrelated_c
     """An app that sets CAINFO or CAPATH itself gets exactly that: no CA added, as libcurl would have it."""
     origin = {"intercept": intercept, "unrelated": unrelated}[name]
     outcome, process = run.probe(
-        more_venv, probe, origin.url, SANDBOX_CA_CERT=intercept.ca_path,
-        PROBE_CA_BUNDLE=unrelated.ca_path, PROBE_CA_DIR=unrelated_ca_dir,
+        more_venv,
+        probe,
+        origin.url,
+        SANDBOX_CA_CERT=intercept.ca_path,
+        PROBE_CA_BUNDLE=unrelated.ca_path,
+        PROBE_CA_DIR=unrelated_ca_dir,
     )
     assert outcome == expected, process.stdout + process.stderr
 
@@ -189,16 +212,21 @@ print("ok")
 """
 
 
-@pytest.mark.parametrize("module, patch, attribute", [
-    ("pycurl", "pycurl_handle", "Curl"),
-    ("grpc", "grpc_credentials", "ssl_channel_credentials"),
-])
+@pytest.mark.parametrize(
+    "module, patch, attribute",
+    [
+        ("pycurl", "pycurl_handle", "Curl"),
+        ("grpc", "grpc_credentials", "ssl_channel_credentials"),
+    ],
+)
 def test_patch_identity_apply_and_revert(run, more_venv, intercept, module, patch, attribute):
     process = run(more_venv, ["-c", IDENTITY, module, patch, attribute], SANDBOX_CA_CERT=intercept.ca_path)
     assert process.stdout == "ok\n", process.stdout + process.stderr
 
 
 def test_pycurl_handles_are_still_pycurl_curl(run, more_venv, intercept):
-    code = "import pycurl, pycurl._pycurl as ext; c = pycurl.Curl(); assert isinstance(c, ext.Curl); print('ok')"
+    code = (
+        "import pycurl, pycurl._pycurl as ext; c = pycurl.Curl(); assert isinstance(c, ext.Curl); print('ok')"
+    )
     process = run(more_venv, ["-c", code], SANDBOX_CA_CERT=intercept.ca_path)
     assert process.stdout == "ok\n", process.stdout + process.stderr

@@ -96,11 +96,15 @@ def test_server_contexts_never_gain_the_ca(run, core_venv, intercept, user_env):
 
 def test_server_contexts_never_gain_the_ca_from_an_inherited_bundle(run, core_venv, intercept):
     """A child of a sandbox-trust process inherits SSL_CERT_FILE = merged bundle (system + CA)."""
-    process = run(core_venv, ("-c", "import os; print(os.environ['SSL_CERT_FILE'])"), SANDBOX_CA_CERT=intercept.ca_path)
+    process = run(
+        core_venv, ("-c", "import os; print(os.environ['SSL_CERT_FILE'])"), SANDBOX_CA_CERT=intercept.ca_path
+    )
     inherited = process.stdout.strip()
     assert inherited != SYSTEM_BUNDLE and "sandbox-trust" in inherited, process.stderr
     active = _contexts(run, core_venv, intercept.ca_path, SSL_CERT_FILE=inherited)
-    opted_out = _contexts(run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", SSL_CERT_FILE=SYSTEM_BUNDLE)
+    opted_out = _contexts(
+        run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", SSL_CERT_FILE=SYSTEM_BUNDLE
+    )
     for name in SERVER:
         assert active[name] == opted_out[name], name
         assert not active[name]["has_ca"], name

@@ -44,8 +44,20 @@ def user_site_home(wheel, tmp_path_factory):
     env["HOME"] = home
     env.pop("PYTHONUSERBASE", None)
     installed = subprocess.run(
-        [SYSTEM_PYTHON, "-m", "pip", "install", "-q", "--user", "--break-system-packages", "--no-deps", wheel],
-        capture_output=True, text=True, env=env,
+        [
+            SYSTEM_PYTHON,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--user",
+            "--break-system-packages",
+            "--no-deps",
+            wheel,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     if installed.returncode != 0:
         pytest.skip("the system interpreter's pip cannot install here: " + installed.stderr[-300:])
@@ -54,8 +66,12 @@ def user_site_home(wheel, tmp_path_factory):
 
 def _system_probe(home, url, **env):
     process = subprocess.run(
-        [SYSTEM_PYTHON, PROBES, "urllib_request", url], capture_output=True, text=True, timeout=60,
-        env=scrubbed_env(home, **env), cwd=home,
+        [SYSTEM_PYTHON, PROBES, "urllib_request", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=scrubbed_env(home, **env),
+        cwd=home,
     )
     assert process.returncode == 0, process.stderr
     return process.stdout.splitlines()[-1], process

@@ -19,7 +19,13 @@ from tests.conftest import Runner
 KINDS = ("venv", "virtualenv", "uv")
 TRUSTED = {
     "venv": ("urllib_request", "create_default_context", "bare_sslcontext", "pip_vendored_requests", "pip"),
-    "virtualenv": ("urllib_request", "create_default_context", "bare_sslcontext", "pip_vendored_requests", "pip"),
+    "virtualenv": (
+        "urllib_request",
+        "create_default_context",
+        "bare_sslcontext",
+        "pip_vendored_requests",
+        "pip",
+    ),
     "uv": ("urllib_request", "create_default_context", "bare_sslcontext"),  # uv venv seeds no pip
 }
 NOT_TRUSTED = {
@@ -62,7 +68,9 @@ def made(tools_venv, intercept, tmp_path_factory):
 
 
 def in_made_venv(run, tools_venv, made, kind, client, url, **env):
-    return run.probe(tools_venv, "child_python", url, PROBE_CHILD_PYTHON=made[kind], PROBE_CHILD_CLIENT=client, **env)
+    return run.probe(
+        tools_venv, "child_python", url, PROBE_CHILD_PYTHON=made[kind], PROBE_CHILD_CLIENT=client, **env
+    )
 
 
 def cases(table):
@@ -71,34 +79,61 @@ def cases(table):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_made_venv_has_no_sandbox_trust(run, tools_venv, made, kind):
-    process = run(tools_venv, ["-c", "import subprocess, sys; sys.exit(subprocess.call([sys.argv[1], '-c', 'import sandbox_trust']))", made[kind]])
+    process = run(
+        tools_venv,
+        [
+            "-c",
+            "import subprocess, sys; sys.exit(subprocess.call([sys.argv[1], '-c', 'import sandbox_trust']))",
+            made[kind],
+        ],
+    )
     assert process.returncode == 1 and "ModuleNotFoundError" in process.stderr, process.stderr
 
 
 @pytest.mark.parametrize("kind, client", cases(TRUSTED))
 def test_inherited_variables_trust_the_ca(run, tools_venv, made, intercept, kind, client):
-    outcome, process = in_made_venv(run, tools_venv, made, kind, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path)
+    outcome, process = in_made_venv(
+        run, tools_venv, made, kind, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path
+    )
     assert outcome == "trusted", process.stdout + process.stderr
 
 
 @pytest.mark.parametrize("kind, client", cases(TRUSTED))
 def test_opted_out_parent_child_rejects(run, tools_venv, made, intercept, kind, client):
     outcome, process = in_made_venv(
-        run, tools_venv, made, kind, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="1"
+        run,
+        tools_venv,
+        made,
+        kind,
+        client,
+        intercept.url,
+        SANDBOX_CA_CERT=intercept.ca_path,
+        SANDBOX_TRUST_DISABLE="1",
     )
     assert outcome == "rejected", process.stdout + process.stderr
 
 
 @pytest.mark.parametrize("kind, client", cases(TRUSTED))
-def test_inherited_variables_still_reject_an_unrelated_ca(run, tools_venv, made, intercept, unrelated, kind, client):
-    outcome, process = in_made_venv(run, tools_venv, made, kind, client, unrelated.url, SANDBOX_CA_CERT=intercept.ca_path)
+def test_inherited_variables_still_reject_an_unrelated_ca(
+    run, tools_venv, made, intercept, unrelated, kind, client
+):
+    outcome, process = in_made_venv(
+        run, tools_venv, made, kind, client, unrelated.url, SANDBOX_CA_CERT=intercept.ca_path
+    )
     assert outcome == "rejected", process.stdout + process.stderr
 
 
 @pytest.mark.parametrize("kind, client", cases(TRUSTED))
 def test_export_off_nothing_reaches_made_venvs(run, tools_venv, made, intercept, kind, client):
     outcome, process = in_made_venv(
-        run, tools_venv, made, kind, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_EXPORT_ENV="0"
+        run,
+        tools_venv,
+        made,
+        kind,
+        client,
+        intercept.url,
+        SANDBOX_CA_CERT=intercept.ca_path,
+        SANDBOX_TRUST_EXPORT_ENV="0",
     )
     assert outcome == "rejected", process.stdout + process.stderr
 
@@ -106,7 +141,9 @@ def test_export_off_nothing_reaches_made_venvs(run, tools_venv, made, intercept,
 @pytest.mark.parametrize("kind, client", cases(NOT_TRUSTED))
 def test_bundle_loaded_by_path_is_not_reached(run, tools_venv, made, intercept, kind, client):
     """The limit of variables: only the package in that venv would add the CA here."""
-    outcome, process = in_made_venv(run, tools_venv, made, kind, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path)
+    outcome, process = in_made_venv(
+        run, tools_venv, made, kind, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path
+    )
     assert outcome == "rejected", process.stdout + process.stderr
 
 

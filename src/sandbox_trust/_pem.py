@@ -62,7 +62,9 @@ def read_ca_file(path):
         if not stat.S_ISREG(st.st_mode):
             raise CAFileError("CA file %s is not a regular file" % path)
         if st.st_size > MAX_CA_FILE_BYTES:
-            raise CAFileError("CA file %s is too large (%d bytes) to be a CA certificate" % (path, st.st_size))
+            raise CAFileError(
+                "CA file %s is too large (%d bytes) to be a CA certificate" % (path, st.st_size)
+            )
         with os.fdopen(fd, "rb", closefd=False) as f:
             return f.read(MAX_CA_FILE_BYTES + 1)
     finally:

@@ -160,4 +160,3 @@ def revert():
             delattr(ssl.SSLContext, name)  # it was inherited from _ssl._SSLContext
         else:
             setattr(ssl.SSLContext, name, original)
-
