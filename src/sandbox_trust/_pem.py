@@ -26,16 +26,13 @@ class CAFileError(Exception):
 class Certificates:
     """The certificates of a CA file, as DER and as clean PEM text."""
 
-    __slots__ = ("der", "has_private_key")
+    __slots__ = ("der", "cadata", "has_private_key")
 
     def __init__(self, der, has_private_key=False):
         self.der = tuple(der)
+        # The form ``SSLContext.load_verify_locations(cadata=...)`` takes; built once, used per context.
+        self.cadata = b"".join(self.der)
         self.has_private_key = has_private_key
-
-    @property
-    def cadata(self):
-        """All certificates as one bytes object, the form ``SSLContext.load_verify_locations`` takes."""
-        return b"".join(self.der)
 
     @property
     def pem(self):
