@@ -1,6 +1,7 @@
 """Interpreter start: nothing beyond os/sys is imported, nothing is printed (style rule 1)."""
 
 import ast
+import os
 
 import pytest
 
@@ -16,8 +17,15 @@ def venv(make_venv):
 
 @pytest.fixture(scope="module")
 def bare_venv(make_venv):
-    """The same interpreter and dependencies, without sandbox-trust: the baseline."""
-    return make_venv(with_package=False)
+    """The same interpreter and dependencies, without sandbox-trust but with a comment-only .pth.
+
+    That file is the floor: on 3.13, site decodes every non-empty .pth with utf-8-sig, so any .pth
+    (setuptools' included, absent from 3.13 venvs) brings encodings.utf_8_sig; it is not ours.
+    """
+    venv = make_venv(with_package=False)
+    with open(os.path.join(venv.site_packages, "zz_floor.pth"), "w") as f:
+        f.write("# the floor: what site costs for any .pth file\n")
+    return venv
 
 
 def _scenarios(ca_path, missing):
