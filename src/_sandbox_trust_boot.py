@@ -230,13 +230,15 @@ def default_roots():
 def planned_exports(environ=os.environ):
     """``{variable: bundle to extend, or None for the CA alone}``: user values win."""
     default_base = default_roots()
+    names = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
+    values = {name: environ.get(name) for name in names}  # each read once: a miss costs ~8k instructions
     plan = {}
-    for name in REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES:
-        value = environ.get(name)
+    for name in names:
+        value = values[name]
         if value:
             plan[name] = value
         elif name in REPLACE_VARIABLES:
-            base = environ.get(FALLBACK_VARIABLES.get(name, "")) or default_base
+            base = values.get(FALLBACK_VARIABLES.get(name)) or default_base
             if base:  # never the CA alone: that would distrust every public root
                 plan[name] = base
         elif name in ADD_VARIABLES:
@@ -281,15 +283,17 @@ def export_environment():
                 resolved[base] = path
             if path is None:
                 continue  # no valid CA, unreadable base or no usable cache: in-process trust holds
-            if os.environ.get(name) != path:
-                exports[name] = (os.environ.get(name), path)
+            current = os.environ.get(name)
+            if current != path:
+                exports[name] = (current, path)
                 os.environ[name] = path
                 exported[name] = path
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
-    for name, path in exported.items():
-        debug("exported %s=%s" % (name, path))
+    if settings.debug:  # skip the formatting on every ordinary start
+        for name, path in exported.items():
+            debug("exported %s=%s" % (name, path))
     return True
 
 
