@@ -6,6 +6,7 @@ The Python 3.13 strictness diagnosis is proven twice for every defect: the CA mi
 """
 
 import datetime
+import glob
 import hashlib
 import json
 import os
@@ -24,18 +25,18 @@ from tests.conftest import ROOT, Venv, scrubbed_env
 
 OPENSSL = shutil.which("openssl")
 # A real 3.13 binary (pyenv's shims refuse when 3.13 is not the selected version).
-PYTHON313 = next(
-    (
-        path
-        for path in (
-            os.path.expanduser("~/.pyenv/versions/3.13.0/bin/python3.13"),
-            "/usr/bin/python3.13",
-            "/usr/local/bin/python3.13",
-        )
-        if os.path.exists(path)
-    ),
-    None,
+def _pyenv_python(minor):
+    """A pyenv CPython 3.<minor> interpreter, or None."""
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    found = sorted(glob.glob(os.path.join(root, "versions", "3.%d.*" % minor, "bin", "python3.%d" % minor)))
+    return found[-1] if found else None
+
+
+PYTHON313 = _pyenv_python(13) or next(
+    (path for path in ("/usr/bin/python3.13", "/usr/local/bin/python3.13") if os.path.exists(path)), None
 )
+# An interpreter without 3.13's VERIFY_X509_STRICT default, whatever version runs the suite.
+PYTHON_NOT_STRICT = sys.executable if sys.version_info < (3, 13) else _pyenv_python(12) or _pyenv_python(11)
 
 GOOD = (
     "basicConstraints=critical,CA:TRUE",
@@ -306,13 +307,14 @@ def test_the_diagnosis_matches_openssl(core_venv, run, minted, case):
 
 def test_strict_defect_fails_only_on_python_313(run, core_venv, make_venv, minted):
     """The failure the diagnosis explains: same CA, same package, trusted on 3.11, rejected on 3.13."""
-    if PYTHON313 is None:
-        pytest.skip("no CPython 3.13")
+    if PYTHON313 is None or PYTHON_NOT_STRICT is None:
+        pytest.skip("needs CPython 3.13 and an older CPython")
     venv313 = make_venv(python=PYTHON313)
+    not_strict = make_venv(python=PYTHON_NOT_STRICT)
     sloppy, good = minted["no-key-usage"], minted["good"]
     for client in ("urllib_request", "create_default_context"):
         assert run.probe(venv313, client, sloppy.url, SANDBOX_CA_CERT=sloppy.ca_path)[0] == "rejected"
-        assert run.probe(core_venv, client, sloppy.url, SANDBOX_CA_CERT=sloppy.ca_path)[0] == "trusted"
+        assert run.probe(not_strict, client, sloppy.url, SANDBOX_CA_CERT=sloppy.ca_path)[0] == "trusted"
         assert run.probe(venv313, client, good.url, SANDBOX_CA_CERT=good.ca_path)[0] == "trusted"
     report, process = status_json(run, venv313, SANDBOX_CA_CERT=sloppy.ca_path)
     assert process.returncode == 1 and report["python"].startswith("3.13")
