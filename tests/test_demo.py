@@ -67,7 +67,7 @@ def test_demo(run, make_venv, core_venv, which):
     (directory,) = re.findall(r"temporary directory (\S+) removed", process.stdout)
     assert not os.path.exists(directory)
     assert listing(run.home, recursive=True) == home_before
-    assert demo_dirs(tmp) == demos_before
+    assert demo_dirs(tmp) <= demos_before  # none left behind (another run's may have gone)
     print("demo in %s venv: %d clients, %.1f s" % (which, len(table), elapsed))
 
 
