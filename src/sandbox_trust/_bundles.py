@@ -133,8 +133,34 @@ def build_and_index(base, ca_signature=None):
     return os.path.join(directory, name)
 
 
+_found = {}  # base -> merged bundle path, once found in this process (a miss is retried)
+
+
 def bundle_for(base):
-    """The merged bundle for ``base``: from the index when warm, else built now."""
+    """The merged bundle for ``base``: found once per process, from the index when warm, else built."""
+    path = _found.get(base)
+    if path is None:
+        path = _find_or_build(base)
+        if path is not None:
+            _found[base] = path
+    return path
+
+
+_DEFAULT_ROOTS = object()  # _found key: skips default_roots()'s stat calls once found
+
+
+def default_roots_bundle():
+    """The bundle start-up exports for the default roots (system, else certifi), or None."""
+    path = _found.get(_DEFAULT_ROOTS)
+    if path is None:
+        roots = boot.default_roots()
+        path = bundle_for(roots) if roots else None
+        if path is not None:
+            _found[_DEFAULT_ROOTS] = path
+    return path
+
+
+def _find_or_build(base):
     try:
         ca_signature = boot.file_signature(boot.settings.ca_path)
     except OSError:

@@ -14,16 +14,13 @@ from sandbox_trust import _bundles, _ca
 
 _originals = {}  # (module, name) -> original function; kept after revert for bound copies
 _applied = []
-_merged_paths = {}  # certifi's path -> merged bundle path, once per process
 
 
 def where():
     original = _originals[(certifi.core, "where")]()
     if _ca.certificates(wait=False) is None:
         return original
-    if original not in _merged_paths:
-        _merged_paths[original] = _bundles.bundle_for(original)
-    return _merged_paths[original] or original
+    return _bundles.bundle_for(original) or original
 
 
 def contents():

@@ -15,21 +15,13 @@ from sandbox_trust import _bundles, _ca
 # Patched right after pycurl/__init__.py ran; its extension module holds the real class.
 pycurl = sys.modules["pycurl"]
 _original = pycurl.__dict__["Curl"]
-_bundle = []  # the merged bundle's path (or None), computed once per process
 _APP_TRUST_OPTIONS = frozenset((pycurl.CAINFO, pycurl.CAPATH, getattr(pycurl, "CAINFO_BLOB", pycurl.CAINFO)))
-
-
-def _merged_bundle():
-    if not _bundle:
-        roots = boot.default_roots()
-        # Waits for a declared CA: a new handle is the moment trust is first needed.
-        _bundle.append(roots and _ca.certificates() is not None and _bundles.bundle_for(roots) or None)
-    return _bundle[0]
 
 
 def _set_default_cainfo(handle):
     try:
-        path = _merged_bundle()
+        # Waits for a declared CA: a new handle is the moment trust is first needed.
+        path = _ca.certificates() is not None and _bundles.default_roots_bundle()
         if path:
             _original.setopt(handle, pycurl.CAINFO, path)
             handle._sandbox_trust_cainfo = True

@@ -15,16 +15,10 @@ from sandbox_trust import _bundles
 # Patched right after requests/sessions.py ran, before requests/__init__ binds ``requests.sessions``.
 sessions = sys.modules["requests.sessions"]
 _original = sessions.Session.__dict__["merge_environment_settings"]
-_exported_default = []  # the default-roots bundle path, computed once
 
 
 def _is_default_export(path):
-    if not isinstance(path, str):
-        return False
-    if not _exported_default:
-        roots = boot.default_roots()
-        _exported_default.append(roots and _bundles.bundle_for(roots))
-    return path == _exported_default[0]
+    return isinstance(path, str) and path == _bundles.default_roots_bundle()
 
 
 def merge_environment_settings(self, url, proxies, stream, verify, cert):
