@@ -324,14 +324,9 @@ def boot():
         if settings.disabled:
             return
         present = os.path.exists(settings.ca_path)
-        debug(
-            "CA %s: %s%s"
-            % (
-                settings.ca_path,
-                "present" if present else "absent",
-                ", interception declared" if settings.declared else "",
-            )
-        )
+        if settings.debug:  # no formatting on an ordinary start
+            declared = ", interception declared" if settings.declared else ""
+            debug("CA %s: %s%s" % (settings.ca_path, "present" if present else "absent", declared))
         if not present and not settings.declared:
             return
         install_hook()
