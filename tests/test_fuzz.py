@@ -270,3 +270,29 @@ def test_settings_never_raise(environ):
     assert s.debug is (environ.get("SANDBOX_TRUST_DEBUG") == "1")
     assert s.export is (environ.get("SANDBOX_TRUST_EXPORT_ENV") != "0")
     assert s.cache_dir is None or (isinstance(s.cache_dir, str) and s.cache_dir)
+
+
+SETTABLE_VALUES = [v for v in ODD_VALUES if "\x00" not in v and "\udcff" not in v]  # putenv refuses these
+GETENV_NAMES = st.sampled_from(NAMES + ["SSL_CERT_FILE", "HOME", "SANDBOX_TRUST_FUZZ_\u00e9"])
+ENV_CHANGES = st.lists(st.tuples(GETENV_NAMES, st.one_of(st.none(), st.sampled_from(SETTABLE_VALUES))), max_size=8)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(ENV_CHANGES)
+def test_getenv_agrees_with_os_environ(changes):
+    """The fast-miss reader answers exactly what os.environ.get answers, after any set or unset."""
+    saved = {name: os.environ.get(name) for name, _ in changes}
+    try:
+        for name, value in changes:
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+            for probe in {name for name, _ in changes}:
+                assert boot.getenv(probe) == os.environ.get(probe)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
