@@ -51,6 +51,12 @@ PTH_VARIANTS = {
     "gate module (import _stb_gate)": "import _stb_gate",
     "import boot module always": "import _sandbox_trust_boot as b;b.boot()",
     "'import os' alone (exec floor)": "import os",
+    "'import os' + an empty module (import floor)": "import os;__import__('_stb_empty')",
+}
+# What the least a package with work at start pays: the smallest line plus one module import.
+FLOOR_VARIANTS = {
+    "nothing to do": "'import os' alone (exec floor)",
+    "CA present": "'import os' + an empty module (import floor)",
 }
 GATE_MODULE = (
     "import os\n"
@@ -65,6 +71,8 @@ def variant_files(name):
     files = {"sandbox_trust.pth": PTH_VARIANTS[name] + "\n"}
     if "_stb_gate" in PTH_VARIANTS[name]:
         files["_stb_gate.py"] = GATE_MODULE
+    if "_stb_empty" in PTH_VARIANTS[name]:
+        files["_stb_empty.py"] = ""
     if "import _sandbox_trust_boot" in PTH_VARIANTS[name]:
         with open(ROOT + "/src/_sandbox_trust_boot.py") as f:
             files["_sandbox_trust_boot.py"] = f.read()
