@@ -2,7 +2,7 @@
 
 ``sandbox_trust.pth`` imports this module only when there is something to do (the CA file exists
 or interception is declared) and the user has not opted out. It runs inside ``site``, in every
-Python process, so it is a single top-level module (each extra import costs ~450k instructions)
+Python process, so it is a single top-level module (each extra import costs ~480k instructions)
 and imports nothing that ``site`` has not imported already: ``os`` and ``sys``. Everything heavier
 (PEM parsing, bundle building, the patches themselves) lives in ``sandbox_trust`` and is loaded
 only when its moment comes.

@@ -24,6 +24,8 @@ from tests import servers
 from tests.conftest import ROOT, Venv, scrubbed_env
 
 OPENSSL = shutil.which("openssl")
+
+
 # A real 3.13 binary (pyenv's shims refuse when 3.13 is not the selected version).
 def _pyenv_python(minor):
     """A pyenv CPython 3.<minor> interpreter, or None."""

@@ -274,7 +274,9 @@ def test_settings_never_raise(environ):
 
 SETTABLE_VALUES = [v for v in ODD_VALUES if "\x00" not in v and "\udcff" not in v]  # putenv refuses these
 GETENV_NAMES = st.sampled_from(NAMES + ["SSL_CERT_FILE", "HOME", "SANDBOX_TRUST_FUZZ_\u00e9"])
-ENV_CHANGES = st.lists(st.tuples(GETENV_NAMES, st.one_of(st.none(), st.sampled_from(SETTABLE_VALUES))), max_size=8)
+ENV_CHANGES = st.lists(
+    st.tuples(GETENV_NAMES, st.one_of(st.none(), st.sampled_from(SETTABLE_VALUES))), max_size=8
+)
 
 
 @settings(max_examples=150, deadline=None, database=None)
