@@ -51,6 +51,9 @@ SYSTEM_BUNDLE_CANDIDATES = (
 )
 
 
+_FS_ENCODING = sys.getfilesystemencoding()  # fixed once the interpreter has started
+
+
 def getenv(name):
     """``os.environ.get(name)`` without the cost of a miss.
 
@@ -59,8 +62,9 @@ def getenv(name):
     ``os.environ`` (CPython on POSIX) answers a miss in ~100; a hit still goes through the public API.
     """
     data = getattr(os.environ, "_data", None)
-    if data is not None and os.name == "posix" and name.encode() not in data:
-        return None
+    if data is not None and os.name == "posix":
+        if name.encode(_FS_ENCODING, "surrogateescape") not in data:  # the key os.environ would use
+            return None
     return os.environ.get(name)
 
 
