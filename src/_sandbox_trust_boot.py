@@ -35,6 +35,10 @@ FALLBACK_VARIABLES = {
     "REQUESTS_CA_BUNDLE": "CURL_CA_BUNDLE",
     "AWS_CA_BUNDLE": "REQUESTS_CA_BUNDLE",
 }
+# curl reads CURL_CA_BUNDLE, else SSL_CERT_DIR (beside its built-in bundle), else SSL_CERT_FILE.
+# Once CURL_CA_BUNDLE is exported, a user's SSL_CERT_DIR no longer reaches curl, so the bundle
+# exported there holds the certificates of those directories too.
+DIRECTORY_VARIABLES = {"CURL_CA_BUNDLE": "SSL_CERT_DIR"}
 # Replace-variables that change a tool's mode when set (pip --cert leaves truststore, npm cafile
 # drops NODE_EXTRA_CA_CERTS): extended when the user set them, never introduced.
 EXTEND_ONLY_VARIABLES = ("PIP_CERT", "NPM_CONFIG_CAFILE")
@@ -245,7 +249,11 @@ def default_roots():
 
 
 def planned_exports(environ=None):
-    """``{variable: bundle to extend, or None for the CA alone}``: user values win."""
+    """``{variable: what to extend, or None for the CA alone}``: user values win.
+
+    What to extend is a bundle path, or a tuple of a bundle and CA directories (see
+    DIRECTORY_VARIABLES).
+    """
     default_base = default_roots()
     names = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
     get = getenv if environ is None else environ.get
@@ -257,6 +265,11 @@ def planned_exports(environ=None):
             plan[name] = value
         elif name in REPLACE_VARIABLES:
             base = values.get(FALLBACK_VARIABLES.get(name)) or default_base
+            directories = get(DIRECTORY_VARIABLES[name]) if name in DIRECTORY_VARIABLES else None
+            if directories:  # a list, written as PATH is (OpenSSL's own syntax)
+                found = tuple(path for path in directories.split(os.pathsep) if os.path.isdir(path))
+                if found:  # beside them curl reads its built-in bundle, not SSL_CERT_FILE
+                    base = ((default_base,) if default_base else ()) + found
             if base:  # never the CA alone: that would distrust every public root
                 plan[name] = base
         elif name in ADD_VARIABLES:
@@ -317,7 +330,10 @@ def export_environment():
 
 def index_name(base, ca_signature):
     """The name of the symlink that maps (CA version, base version) to a merged bundle."""
-    base_signature = file_signature(base) if base else "none"
+    if isinstance(base, tuple):  # a directory's signature changes when its entries do
+        base_signature = "+".join(file_signature(path) for path in base)
+    else:
+        base_signature = file_signature(base) if base else "none"
     return "index-%s-%s" % (ca_signature, base_signature)
 
 

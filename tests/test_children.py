@@ -6,6 +6,8 @@ user's own CA variables keep their private CA trusted, an app's ``Session.verify
 """
 
 import json
+import shutil
+import subprocess
 
 import pytest
 
@@ -21,6 +23,28 @@ def private(tmp_path_factory):
     """An origin signed by the user's own private CA, which the user's variables point at."""
     with servers.Origin(tmp_path_factory.mktemp("private")) as origin:
         yield origin
+
+
+@pytest.fixture(scope="module")
+def private_dir(private, tmp_path_factory):
+    """An OpenSSL hashed directory holding the private CA: what a user's SSL_CERT_DIR names."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command for the subject hash")
+    command = [openssl, "x509", "-hash", "-noout", "-in", private.ca_path]
+    subject_hash = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    directory = tmp_path_factory.mktemp("private-dir")
+    shutil.copy(private.ca_path, directory / (subject_hash + ".0"))
+    # What else such directories hold, none of it a certificate OpenSSL would look up:
+    (directory / "README").write_text("-----BEGIN CERTIFICATE-----\nnot one\n")
+    (directory / "deadbeef.0").write_text("-----BEGIN CERTIFICATE-----\ncorrupt\n-----END CERTIFICATE-----\n")
+    (directory / (subject_hash + ".r0")).write_text("-----BEGIN X509 CRL-----\n-----END X509 CRL-----\n")
+    return str(directory)
+
+
+def user_value(request, variable, private):
+    """What the user set ``variable`` to so that it trusts their private CA."""
+    return request.getfixturevalue("private_dir") if variable == "SSL_CERT_DIR" else private.ca_path
 
 
 def exported(run, venv, **env):
@@ -112,21 +136,28 @@ USER_VARIABLES = [
     ("REQUESTS_CA_BUNDLE", "requests"),
     ("CURL_CA_BUNDLE", "child_curl"),
     ("CURL_CA_BUNDLE", "requests"),  # requests: REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE
+    ("SSL_CERT_DIR", "urllib_request"),
+    ("SSL_CERT_DIR", "child_curl"),  # curl reads it only while CURL_CA_BUNDLE is unset
 ]
 
 
 @pytest.mark.parametrize("variable, client", USER_VARIABLES)
-def test_user_private_ca_and_injected_ca_both_trusted(run, core_venv, intercept, private, variable, client):
-    env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: private.ca_path}
+def test_user_private_ca_and_injected_ca_both_trusted(
+    request, run, core_venv, intercept, private, variable, client
+):
+    env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: user_value(request, variable, private)}
     for origin in (private, intercept):
         outcome, process = run.probe(core_venv, client, origin.url, **env)
         assert outcome == "trusted", process.stdout + process.stderr
 
 
 @pytest.mark.parametrize("variable, client", USER_VARIABLES)
-def test_user_private_ca_opted_out_trusts_only_private(run, core_venv, intercept, private, variable, client):
+def test_user_private_ca_opted_out_trusts_only_private(
+    request, run, core_venv, intercept, private, variable, client
+):
     """The baseline the package extends: the user's variable alone works; the CA is not trusted."""
-    env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: private.ca_path, "SANDBOX_TRUST_DISABLE": "1"}
+    value = user_value(request, variable, private)
+    env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: value, "SANDBOX_TRUST_DISABLE": "1"}
     for origin, expected in ((private, "trusted"), (intercept, "rejected")):
         outcome, process = run.probe(core_venv, client, origin.url, **env)
         assert outcome == expected, process.stdout + process.stderr
@@ -134,9 +165,9 @@ def test_user_private_ca_opted_out_trusts_only_private(run, core_venv, intercept
 
 @pytest.mark.parametrize("variable, client", USER_VARIABLES)
 def test_user_private_ca_still_rejects_an_unrelated_ca(
-    run, core_venv, intercept, private, unrelated, variable, client
+    request, run, core_venv, intercept, private, unrelated, variable, client
 ):
-    env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: private.ca_path}
+    env = {"SANDBOX_CA_CERT": intercept.ca_path, variable: user_value(request, variable, private)}
     outcome, process = run.probe(core_venv, client, unrelated.url, **env)
     assert outcome == "rejected", process.stdout + process.stderr
 
@@ -147,6 +178,15 @@ def test_user_variable_is_extended_not_replaced(run, core_venv, intercept, priva
     assert bundle == certificates_in(private.ca_path) + certificates_in(intercept.ca_path)
     # curl would have read the user's SSL_CERT_FILE: its own variable extends that, not the system roots.
     assert found["env"]["CURL_CA_BUNDLE"] == found["env"]["SSL_CERT_FILE"]
+
+
+def test_user_cert_dir_goes_into_curls_bundle(run, core_venv, intercept, private, private_dir):
+    """curl reads SSL_CERT_DIR only while CURL_CA_BUNDLE is unset: the bundle exported there holds the
+    directory's certificates (not its other files); SSL_CERT_FILE, which OpenSSL reads beside it, does not."""
+    found = exported(run, core_venv, SANDBOX_CA_CERT=intercept.ca_path, SSL_CERT_DIR=private_dir)
+    system, ca = certificates_in(SYSTEM_BUNDLE), certificates_in(intercept.ca_path)
+    assert certificates_in(found["env"]["CURL_CA_BUNDLE"]) == system + certificates_in(private.ca_path) + ca
+    assert certificates_in(found["env"]["SSL_CERT_FILE"]) == system + ca
 
 
 # --- trap 4: an app's own Session.verify --------------------------------------------------------

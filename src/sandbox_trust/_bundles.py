@@ -10,7 +10,7 @@ import os
 
 import _sandbox_trust_boot as boot
 from sandbox_trust import _ca
-from sandbox_trust._pem import END, der_to_pem
+from sandbox_trust._pem import END, CAFileError, der_to_pem, parse
 
 MAX_BASE_BYTES = 16 << 20  # a public bundle is ~220 KB; anything this big is not one
 MARKER = b"# sandbox-trust: injected interception CA\n"  # precedes each certificate merge() adds
@@ -48,12 +48,47 @@ def unmerge(merged):
     return pieces[0] + b"".join(piece.split(end, 1)[-1] for piece in pieces[1:])
 
 
-def _read_base(path):
+def _read_base(base):
+    """What a merged bundle starts from: a bundle file, or a tuple of one and CA directories."""
+    if not isinstance(base, tuple):
+        return _read_file(base)
+    data = b""
+    for path in base:
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        data += _directory_certificates(path, data) if os.path.isdir(path) else _read_file(path)
+    return data
+
+
+def _read_file(path):
     with open(path, "rb") as f:
         data = f.read(MAX_BASE_BYTES + 1)
     if len(data) > MAX_BASE_BYTES:
         raise OSError("too large")
     return data
+
+
+def _is_hashed_name(name):
+    """A name OpenSSL looks up in a CA directory: 8 hex digits of the subject hash, ".", a number."""
+    stem, dot, number = name.partition(".")
+    return len(stem) == 8 and dot == "." and number.isdigit() and all(c in "0123456789abcdef" for c in stem)
+
+
+def _directory_certificates(path, held):
+    """PEM of the certificates OpenSSL would find in the CA directory ``path``, minus those ``held``."""
+    found = []
+    for name in sorted(os.listdir(path)):
+        if not _is_hashed_name(name):
+            continue  # CRLs (.r0), the PEM files the hashed names link to, bundles kept alongside
+        try:
+            certificates = parse(_read_file(os.path.join(path, name)), source=name)
+        except (OSError, CAFileError):
+            continue  # OpenSSL passes over what it cannot read too
+        for der in certificates.der:
+            pem = der_to_pem(der).encode("ascii")
+            if pem not in held and pem not in found:
+                found.append(pem)
+    return b"".join(found)
 
 
 def open_cache(create=True):

@@ -179,7 +179,8 @@ def environ_before_start(environ):
 
 
 def planned_bundles(environ):
-    """``{variable: (base or None, merged bundle path or None)}`` for what a start would export."""
+    """``{variable: (what it extends or None, merged bundle path or None)}`` for what a start would
+    export; what it extends is a path, or paths joined by " + " (a bundle and CA directories)."""
     from sandbox_trust import _bundles
 
     plan = {}
@@ -187,7 +188,7 @@ def planned_bundles(environ):
     for name, base in boot.planned_exports(environ).items():
         if base not in built:
             built[base] = _bundles.bundle_for(base)
-        plan[name] = (base, built[base])
+        plan[name] = (" + ".join(base) if isinstance(base, tuple) else base, built[base])
     return plan
 
 
