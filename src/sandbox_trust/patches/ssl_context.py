@@ -18,7 +18,6 @@ import ssl
 import sys
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _ca
 
 _PATCHED = ("set_default_verify_paths", "load_default_certs", "load_verify_locations")
 _MISSING = object()
@@ -58,6 +57,9 @@ def _verifies_servers(context):
 
 def _add_ca(context):
     try:
+        # Here, not at import: asyncio and many programs import ssl and never verify a server.
+        from sandbox_trust import _ca
+
         _ca.load_into(context, _unpatched["load_verify_locations"])
     except Exception:
         boot.internal_error("adding the CA to an SSLContext")
