@@ -1,0 +1,92 @@
+"""What CPython charges any .pth package at start, per interpreter version (the table in docs/design.md).
+
+    python3 benchmarks/pth_floor.py [--python 3.10 --python 3.11 ...]
+
+For each version: a bare venv (``python -m venv --without-pip``), then callgrind instruction counts of
+``python -c pass`` with no .pth, an empty .pth, a .pth whose one line is ``import os``, and
+sandbox-trust's own .pth line (nothing to do: its boot module is not installed and never imported);
+also how many times ``site`` runs a .pth line in that venv. About a minute per version.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from lab import PTH_LINE, log, scrubbed_env
+
+CASES = (
+    ("no .pth", None),
+    ("an empty .pth", ""),
+    ("one executed line, `import os`", "import os\n"),
+    ("sandbox-trust's gate instead", PTH_LINE + "\n"),
+)
+COUNT_RUNS = "import sys;sys.stderr.write('ran\\n')\n"
+
+
+def pyenv_python(version):
+    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip() or "/root/.pyenv"
+    found = sorted(d for d in os.listdir(os.path.join(root, "versions")) if d.startswith(version + "."))
+    if not found:
+        raise SystemExit("no pyenv CPython %s" % version)
+    return os.path.join(root, "versions", found[-1], "bin", "python3")
+
+
+def instructions(python, home):
+    argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", "pass"]
+    subprocess.run(argv[3:], env=scrubbed_env(home), check=True)  # warm the page cache first
+    stderr = subprocess.run(argv, env=scrubbed_env(home), capture_output=True, text=True).stderr
+    return int(re.search(r"Collected : (\d+)", stderr).group(1))
+
+
+def measure(version, work):
+    venv = os.path.join(work, "venv-" + version)
+    subprocess.run([pyenv_python(version), "-m", "venv", "--without-pip", venv], check=True)
+    python = os.path.join(venv, "bin", "python")
+    (site,) = [os.path.join(venv, "lib", d, "site-packages") for d in os.listdir(os.path.join(venv, "lib"))]
+    pth = os.path.join(site, "zz.pth")
+    counts = {}
+    for name, text in CASES:
+        if text is not None:
+            with open(pth, "w") as f:
+                f.write(text)
+        counts[name] = instructions(python, work)
+        log("%s %-32s %12d" % (version, name, counts[name]))
+    with open(pth, "w") as f:
+        f.write(COUNT_RUNS)
+    stderr = subprocess.run(
+        [python, "-c", "pass"], env=scrubbed_env(work), capture_output=True, text=True
+    ).stderr
+    return counts, stderr.count("ran")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="append", help="a pyenv CPython version (default: 3.10 to 3.13)")
+    versions = parser.parse_args().python or ["3.10", "3.11", "3.12", "3.13"]
+    work = tempfile.mkdtemp(prefix="sandbox-trust-pth-floor-")
+    try:
+        results = {version: measure(version, work) for version in versions}
+    finally:
+        shutil.rmtree(work)
+    print("| | " + " | ".join(versions) + " |")
+    print("|---|" + "--:|" * len(versions))
+    for name, _ in CASES:
+        cells = []
+        for version in versions:
+            counts, _runs = results[version]
+            none, n = counts["no .pth"], counts[name]
+            if name == "no .pth":
+                cells.append("%.2fM" % (n / 1e6))
+            else:
+                previous = counts["an empty .pth"] if name != "an empty .pth" else none
+                cells.append("%+dk (%.2f%%)" % ((n - previous) / 1e3, 100.0 * (n - previous) / none))
+        label = "`python -c pass`, " + name if name == "no .pth" else "+ " + name
+        print("| %s | %s |" % (label, " | ".join(cells)))
+    print("| times `site` runs a .pth line | %s |" % " | ".join(str(results[v][1]) for v in versions))
+
+
+if __name__ == "__main__":
+    main()
