@@ -10,12 +10,12 @@ also how many times ``site`` runs a .pth line in that venv. About a minute per v
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 
-from lab import PTH_LINE, log, scrubbed_env
+from lab import PTH_LINE, log, resolve_python, scrubbed_env
+from startup import count
 
 CASES = (
     ("no .pth", None),
@@ -26,24 +26,9 @@ CASES = (
 COUNT_RUNS = "import sys;sys.stderr.write('ran\\n')\n"
 
 
-def pyenv_python(version):
-    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip() or "/root/.pyenv"
-    found = sorted(d for d in os.listdir(os.path.join(root, "versions")) if d.startswith(version + "."))
-    if not found:
-        raise SystemExit("no pyenv CPython %s" % version)
-    return os.path.join(root, "versions", found[-1], "bin", "python3")
-
-
-def instructions(python, home):
-    argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", "pass"]
-    subprocess.run(argv[3:], env=scrubbed_env(home), check=True)  # warm the page cache first
-    stderr = subprocess.run(argv, env=scrubbed_env(home), capture_output=True, text=True).stderr
-    return int(re.search(r"Collected : (\d+)", stderr).group(1))
-
-
 def measure(version, work):
     venv = os.path.join(work, "venv-" + version)
-    subprocess.run([pyenv_python(version), "-m", "venv", "--without-pip", venv], check=True)
+    subprocess.run([resolve_python(version), "-m", "venv", "--without-pip", venv], check=True)
     python = os.path.join(venv, "bin", "python")
     (site,) = [os.path.join(venv, "lib", d, "site-packages") for d in os.listdir(os.path.join(venv, "lib"))]
     pth = os.path.join(site, "zz.pth")
@@ -52,7 +37,7 @@ def measure(version, work):
         if text is not None:
             with open(pth, "w") as f:
                 f.write(text)
-        counts[name] = instructions(python, work)
+        counts[name] = count(python, work, {}, "pass")
         log("%s %-32s %12d" % (version, name, counts[name]))
     with open(pth, "w") as f:
         f.write(COUNT_RUNS)

@@ -136,9 +136,9 @@ def _code(command, install):
     return code
 
 
-def count(venv, home, env, code):
+def count(python, home, env, code):
     """Instructions of one start (after one untimed warm-up run in the same state)."""
-    argv = [venv.python, "-c", code]
+    argv = [python, "-c", code]
     full_env = scrubbed_env(home, **env)
     subprocess.run(argv, env=full_env, check=True, capture_output=True)
     process = subprocess.run(
@@ -162,7 +162,7 @@ def run_group(venv, home, certs, group, group_id):
         else:
             on, extra = INSTALLS[install]
             venv.switch(on=on, extra_pth=extra)
-        n = count(venv, home, env_states[state], _code(command, install))
+        n = count(venv.python, home, env_states[state], _code(command, install))
         log("%-14s %-8s %-15s %-32s %12d" % (venv.version, command, state, install, n))
         results.append(
             {
