@@ -31,9 +31,14 @@ def certifi_bundle_path():
     return None
 
 
+def _line_ended(data):
+    """``data`` ready for another PEM block to follow: empty, or ending in a newline."""
+    return data if not data or data.endswith(b"\n") else data + b"\n"
+
+
 def merge(base, certificates):
     """``base`` (bytes) plus each CA certificate it does not already hold: merging is idempotent."""
-    merged = base if not base or base.endswith(b"\n") else base + b"\n"
+    merged = _line_ended(base)
     for der in certificates.der:
         pem = der_to_pem(der).encode("ascii")
         if pem not in merged:
@@ -54,8 +59,7 @@ def _read_base(base):
         return _read_file(base)
     data = b""
     for path in base:
-        if data and not data.endswith(b"\n"):
-            data += b"\n"
+        data = _line_ended(data)
         data += _directory_certificates(path, data) if os.path.isdir(path) else _read_file(path)
     return data
 
