@@ -53,6 +53,11 @@ def unmerge(merged):
     return pieces[0] + b"".join(piece.split(end, 1)[-1] for piece in pieces[1:])
 
 
+def describe(base):
+    """``base`` for people: a path, or the paths of a bundle and CA directories joined by " + "."""
+    return " + ".join(base) if isinstance(base, tuple) else base
+
+
 def _read_base(base):
     """What a merged bundle starts from: a bundle file, or a tuple of one and CA directories."""
     if not isinstance(base, tuple):
@@ -144,7 +149,7 @@ def build_and_index(base, ca_signature=None):
     try:
         base_data = _read_base(base) if base else b""
     except OSError as exc:
-        boot.debug("cannot read %s (%s): leaving it alone" % (base, exc))
+        boot.debug("cannot read %s (%s): leaving it alone" % (describe(base), exc))
         return None
     import hashlib  # here, not at module level: its OpenSSL set-up costs ~10M instructions
 
@@ -168,7 +173,7 @@ def build_and_index(base, ca_signature=None):
         return None
     finally:
         os.close(fd)
-    boot.debug("built %s from %s" % (name, base or "the CA alone"))
+    boot.debug("built %s from %s" % (name, describe(base) or "the CA alone"))
     return os.path.join(directory, name)
 
 

@@ -188,7 +188,7 @@ def planned_bundles(environ):
     for name, base in boot.planned_exports(environ).items():
         if base not in built:
             built[base] = _bundles.bundle_for(base)
-        plan[name] = (" + ".join(base) if isinstance(base, tuple) else base, built[base])
+        plan[name] = (_bundles.describe(base), built[base])
     return plan
 
 
