@@ -26,6 +26,8 @@ WORK = os.environ.get("SANDBOX_TRUST_TEST_WORK") or os.path.join(tempfile.gettem
 
 # The client libraries of the foundation issue; versions float to what users get today.
 CORE_CLIENTS = ("requests", "urllib3", "httpx", "aiohttp", "websockets", "certifi", "pip")
+# Clients beyond the core (tests/test_more_clients.py); one spelling, so their venv is cached once.
+MORE_CLIENTS = ("boto3", "tornado", "openai", "httpx2", "grpcio", "grpcio-health-checking", "pycurl")
 # What every process under test gets on top of harness.scrubbed_env: pip reads no config, asks nothing.
 PIP_QUIET = {"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
@@ -142,6 +144,7 @@ class Case(NamedTuple):
     """One of the trio: where to connect, with what environment, and the outcome every client must get."""
 
     name: str
+    origin: str  # "intercept" or "unrelated": which fixture's server
     url: str
     env: dict
     expected: str
@@ -159,9 +162,11 @@ def trio(request, intercept, unrelated):
     """
     ca = {"SANDBOX_CA_CERT": intercept.ca_path}
     return {
-        "trusted": Case("trusted", intercept.url, ca, "trusted"),
-        "opted-out": Case("opted-out", intercept.url, dict(ca, SANDBOX_TRUST_DISABLE="1"), "rejected"),
-        "unrelated-ca": Case("unrelated-ca", unrelated.url, ca, "rejected"),
+        "trusted": Case("trusted", "intercept", intercept.url, ca, "trusted"),
+        "opted-out": Case(
+            "opted-out", "intercept", intercept.url, dict(ca, SANDBOX_TRUST_DISABLE="1"), "rejected"
+        ),
+        "unrelated-ca": Case("unrelated-ca", "unrelated", unrelated.url, ca, "rejected"),
     }[request.param]
 
 

@@ -5,7 +5,6 @@ user's own CA variables keep their private CA trusted, an app's ``Session.verify
 (trap 4), and every "replace" variable points at a bundle that still holds the system roots.
 """
 
-import json
 import shutil
 import subprocess
 
@@ -49,14 +48,7 @@ def user_value(request, variable, private):
 
 def exported(run, venv, **env):
     """The CA variables a Python process with ``env`` has in ``os.environ`` after start."""
-    code = (
-        "import json, os, _sandbox_trust_boot as b\n"
-        "names = b.REPLACE_VARIABLES + b.EXTEND_ONLY_VARIABLES + b.ADD_VARIABLES\n"
-        "print(json.dumps({'replace': b.REPLACE_VARIABLES, 'env': {n: os.environ.get(n) for n in names}}))"
-    )
-    process = run(venv, ["-c", code], **env)
-    assert process.returncode == 0, process.stderr
-    return json.loads(process.stdout)
+    return run.script(venv, "exported_vars", **env)[0]
 
 
 def certificates_in(path):

@@ -15,6 +15,7 @@ import os
 import pytest
 
 from tests.conftest import Runner
+from tests.harness import script
 
 KINDS = ("venv", "virtualenv", "uv")
 TRUSTED = {
@@ -33,17 +34,6 @@ NOT_TRUSTED = {
     "virtualenv": ("system_cafile", "pip_vendored_certifi"),
     "uv": ("system_cafile",),
 }
-CREATE = """
-import os, subprocess, sys
-kind, path = sys.argv[1:3]
-base = sys._base_executable  # the interpreter behind this venv: what a user's "python" would be
-commands = {
-    "venv": [base, "-m", "venv", path],
-    "virtualenv": [sys.executable, "-m", "virtualenv", "--no-periodic-update", "--python", base, path],
-    "uv": [os.path.join(os.path.dirname(sys.executable), "uv"), "venv", "--no-cache", "--python", base, path],
-}
-subprocess.run(commands[kind], check=True, stdout=subprocess.DEVNULL)
-"""
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +51,9 @@ def made(tools_venv, intercept, tmp_path_factory):
     pythons = {}
     for kind in KINDS:
         path = str(root / kind)
-        process = run(tools_venv, ["-c", CREATE, kind, path], timeout=180, SANDBOX_CA_CERT=intercept.ca_path)
+        process = run(
+            tools_venv, [script("create_venv"), kind, path], timeout=180, SANDBOX_CA_CERT=intercept.ca_path
+        )
         assert process.returncode == 0, process.stderr
         pythons[kind] = os.path.join(path, "bin", "python")
     return pythons
