@@ -24,7 +24,7 @@ from tests.harness import PROBES, ROOT, install_env  # noqa: F401 - re-exported 
 
 WORK = os.environ.get("SANDBOX_TRUST_TEST_WORK") or os.path.join(tempfile.gettempdir(), "sandbox-trust-tests")
 
-# The client libraries of the foundation issue; versions float to what users get today.
+# The core client libraries; versions float to what users get today.
 CORE_CLIENTS = ("requests", "urllib3", "httpx", "aiohttp", "websockets", "certifi", "pip")
 # Clients beyond the core (tests/test_more_clients.py); one spelling, so their venv is cached once.
 MORE_CLIENTS = ("boto3", "tornado", "openai", "httpx2", "grpcio", "grpcio-health-checking", "pycurl")

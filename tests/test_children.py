@@ -2,7 +2,7 @@
 
 The child (curl, git, node) gets ``os.environ`` as the Python process has it after start. Also: a
 user's own CA variables keep their private CA trusted, an app's ``Session.verify`` keeps working
-(trap 4), and every "replace" variable points at a bundle that still holds the system roots.
+(design.md, known trap 4), and every "replace" variable points at a bundle that still holds the system roots.
 """
 
 import shutil
@@ -181,7 +181,7 @@ def test_user_cert_dir_goes_into_curls_bundle(run, core_venv, intercept, private
     assert certificates_in(found["env"]["SSL_CERT_FILE"]) == system + ca
 
 
-# --- trap 4: an app's own Session.verify --------------------------------------------------------
+# --- design.md, known trap 4: an app's own Session.verify ------------------------------------
 
 
 @pytest.mark.parametrize("origin_name, expected", [("private", "trusted"), ("intercept", "rejected")])
@@ -191,7 +191,7 @@ def test_session_verify_path_beats_exported_variables(
     """The app pinned its private CA: it keeps working, and gets exactly that (no CA added)."""
     origin = {"private": private, "intercept": intercept}[origin_name]
     env = dict(SANDBOX_CA_CERT=intercept.ca_path, PROBE_CA_BUNDLE=private.ca_path)
-    assert exported(run, core_venv, **env)["env"]["REQUESTS_CA_BUNDLE"]  # the variable of trap 4 is there
+    assert exported(run, core_venv, **env)["env"]["REQUESTS_CA_BUNDLE"]  # the variable of known trap 4 is there
     outcome, process = run.probe(core_venv, "requests_session_verify", origin.url, **env)
     assert outcome == expected, process.stdout + process.stderr
 
