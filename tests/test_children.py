@@ -191,7 +191,8 @@ def test_session_verify_path_beats_exported_variables(
     """The app pinned its private CA: it keeps working, and gets exactly that (no CA added)."""
     origin = {"private": private, "intercept": intercept}[origin_name]
     env = dict(SANDBOX_CA_CERT=intercept.ca_path, PROBE_CA_BUNDLE=private.ca_path)
-    assert exported(run, core_venv, **env)["env"]["REQUESTS_CA_BUNDLE"]  # the variable of known trap 4 is there
+    # The variable of known trap 4 is there.
+    assert exported(run, core_venv, **env)["env"]["REQUESTS_CA_BUNDLE"]
     outcome, process = run.probe(core_venv, "requests_session_verify", origin.url, **env)
     assert outcome == expected, process.stdout + process.stderr
 
