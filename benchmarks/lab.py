@@ -29,7 +29,7 @@ last_json = harness.last_json
 PACKAGES = ("requests", "httpx", "certifi", "truststore", "wrapt")
 PEERS = {"pip-system-certs": "pip-system-certs==5.3", "certifi-linux": "certifi-linux==1.1"}
 SWITCHABLE = ("sandbox-trust",) + tuple(PEERS)
-SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+SYSTEM_BUNDLE = harness.SYSTEM_BUNDLE
 
 
 def log(message):

@@ -19,6 +19,7 @@ TESTS = os.path.join(ROOT, "tests")
 SCRIPTS = os.path.join(TESTS, "scripts")
 PROBES = os.path.join(TESTS, "probes.py")
 PTH_FILE = os.path.join(SRC, "sandbox_trust.pth")
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # Debian's: the base start-up extends on this machine
 
 
 def script(name):

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from tests.conftest import scrubbed_env
-from tests.harness import script
+from tests.harness import SYSTEM_BUNDLE, script
 
 # Interpreters started at once on a cold cache: an empty private directory, and one not made yet.
 STAMPEDE = {"empty": 40, "absent": 20}
@@ -67,7 +67,7 @@ def test_cold_cache_stampede(run, core_venv, intercept, unrelated, tmp_path, cac
             assert r[name]["ends_with_ca"] and r[name]["begin"] == r[name]["end"] > 0, r[name]
     with open(reports[0]["SSL_CERT_FILE"]["path"], "rb") as f:
         merged = f.read()
-    with open("/etc/ssl/certs/ca-certificates.crt", "rb") as f:
+    with open(SYSTEM_BUNDLE, "rb") as f:
         assert merged.startswith(f.read())  # the default roots, extended: never the CA alone
 
     names = sorted(os.listdir(cache))

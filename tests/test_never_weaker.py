@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests import servers
-from tests.harness import script
+from tests.harness import SYSTEM_BUNDLE, script
 
 SERVER = (
     "default_server",
@@ -16,7 +16,6 @@ SERVER = (
     "tls_server_certifi",
 )
 CLIENT = ("default_client", "tls_client", "legacy_client")
-SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 def _contexts(run, venv, ca_path, **env):
