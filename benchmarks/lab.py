@@ -175,11 +175,7 @@ class Venv:
 
     def dist_versions(self):
         names = ("requests", "httpx", "urllib3", "certifi", "truststore", "wrapt", "pip", "setuptools")
-        code = (
-            "import importlib.metadata as m, ssl\nprint(ssl.OPENSSL_VERSION)\nfor n in %r:\n"
-            "    try: print(n, m.version(n))\n    except Exception: pass" % (names,)
-        )
-        return self.run_text(["-c", code])
+        return self.run_text([CLIENTS, "versions", *names])
 
 
 def _stashed_items(root):

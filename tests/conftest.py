@@ -113,8 +113,12 @@ class Runner:
 
     def __call__(self, venv, args, timeout=60, **env):
         """Run ``venv``'s python with ``args`` in a scrubbed env plus ``env``; never raises on exit."""
+        return self.command([venv.python, *args], timeout=timeout, **env)
+
+    def command(self, argv, timeout=60, **env):
+        """Run ``argv`` in HOME with a scrubbed env plus ``env``; never raises on exit."""
         return subprocess.run(
-            [venv.python, *args],
+            argv,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -148,6 +152,12 @@ class Case(NamedTuple):
     url: str
     env: dict
     expected: str
+
+    def check(self, outcome, process, quiet=False):
+        """``outcome`` is this case's; with ``quiet``, a trusted run also wrote nothing to stderr."""
+        assert outcome == self.expected, process.stdout + process.stderr
+        if quiet and self.expected == "trusted":
+            assert process.stderr == ""
 
 
 TRIO = ("trusted", "opted-out", "unrelated-ca")

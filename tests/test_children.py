@@ -63,7 +63,7 @@ def certificates_in(path):
 @pytest.mark.parametrize("client", CHILD_PROBES)
 def test_child_trusts_the_injected_ca_and_only_it(run, core_venv, trio, client):
     outcome, process = run.probe(core_venv, client, trio.url, **trio.env)
-    assert outcome == trio.expected, process.stdout + process.stderr
+    trio.check(outcome, process)
 
 
 @pytest.mark.parametrize("client", CHILD_PROBES)

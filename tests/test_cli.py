@@ -88,14 +88,7 @@ LENIENT_CLIENTS = ("botocore", "httpx2", "truststore/pip", "grpc", "pycurl")
 
 def cli(run, venv, *args, timeout=60, **env):
     """Run ``venv``'s ``sandbox-trust`` console script with a scrubbed environment."""
-    return subprocess.run(
-        [os.path.join(venv.bin, "sandbox-trust"), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=scrubbed_env(run.home, **env),
-        cwd=run.home,
-    )
+    return run.command([os.path.join(venv.bin, "sandbox-trust"), *args], timeout=timeout, **env)
 
 
 def status_json(run, venv, **env):

@@ -114,7 +114,7 @@ def pip_system_certs_venv(make_venv):
 @pytest.mark.parametrize("client", PIP_SYSTEM_CERTS_PROBES)
 def test_pip_system_certs_alongside(run, pip_system_certs_venv, trio, client):
     outcome, process = run.probe(pip_system_certs_venv, client, trio.url, **trio.env)
-    assert outcome == trio.expected, process.stdout + process.stderr
+    trio.check(outcome, process)
     if trio.expected == "trusted":
         assert process.stderr == "" and "pip_system_certs: ERROR" not in process.stdout, (
             process.stdout + process.stderr

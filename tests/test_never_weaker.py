@@ -30,6 +30,13 @@ def _contexts(run, venv, ca_path, **env):
     return json.loads(process.stdout)
 
 
+def assert_servers_untouched(active, opted_out):
+    """Every server-side context is what it is without the package, and holds no CA of ours."""
+    for name in SERVER:
+        assert active[name] == opted_out[name], name
+        assert not active[name]["has_ca"], name
+
+
 # The user's own SSL_CERT_FILE is extended for children; server contexts must still load it as it was.
 @pytest.mark.parametrize(
     "user_env", ({}, {"SSL_CERT_FILE": SYSTEM_BUNDLE}), ids=("plain", "user-ssl-cert-file")
@@ -37,9 +44,7 @@ def _contexts(run, venv, ca_path, **env):
 def test_server_contexts_never_gain_the_ca(run, core_venv, intercept, user_env):
     active = _contexts(run, core_venv, intercept.ca_path, **user_env)
     opted_out = _contexts(run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", **user_env)
-    for name in SERVER:
-        assert active[name] == opted_out[name], name
-        assert not active[name]["has_ca"], name
+    assert_servers_untouched(active, opted_out)
 
 
 def test_server_contexts_never_gain_the_ca_from_an_inherited_bundle(run, core_venv, intercept):
@@ -53,9 +58,7 @@ def test_server_contexts_never_gain_the_ca_from_an_inherited_bundle(run, core_ve
     opted_out = _contexts(
         run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", SSL_CERT_FILE=SYSTEM_BUNDLE
     )
-    for name in SERVER:
-        assert active[name] == opted_out[name], name
-        assert not active[name]["has_ca"], name
+    assert_servers_untouched(active, opted_out)
 
 
 @pytest.mark.parametrize(
