@@ -11,6 +11,7 @@ that is neither there nor on PATH fails the run, naming it, instead of being ski
 
 import os
 import re
+import shutil
 import subprocess
 
 import nox
@@ -83,3 +84,14 @@ def benchmarks(session):
     extras = nox.project.load_toml("pyproject.toml")["project"]["optional-dependencies"]
     session.install(*extras["benchmark"])
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def images(session):
+    """The README's container recipes for real: tests/test_images.py (root; caches its Debian root)."""
+    if not shutil.which("debootstrap"):
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "debootstrap", external=True)
+    _install_test_tools(session)
+    session.install("uv")
+    session.run("pytest", "tests/test_images.py", *session.posargs, env={"SANDBOX_TRUST_IMAGES": "1"})
