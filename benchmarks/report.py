@@ -510,7 +510,7 @@ def figures_from_markdown(text):
         elif heading.startswith("3. Late CA pickup"):
             out["latency"] = {row[0]: (_number(row[3]), _number(row[4])) for row in rows}
     for python, empty in re.findall(
-        r"### Python ([\d.]+): spellings.*?Floor: an empty .pth adds ([\d,]+)", text, re.S
+        r"### Python ([\d.]+): spellings(?:(?!\n#).)*?Floor: an empty .pth adds (-?[\d,]+)", text, re.S
     ):
         for command, state, _ in TARGETS:
             key = (python, FLOOR_VARIANTS[state])
