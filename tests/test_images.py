@@ -230,7 +230,8 @@ def test_debian_system_python_break_system_packages(debian, intercept, unrelated
 
 def test_uv_venv(wheel, intercept, unrelated, tmp_path):
     uv = shutil.which("uv") or os.path.join(os.path.dirname(sys.executable), "uv")
-    python = shutil.which("python3.13") or sys.executable
+    python = shutil.which("python3.13")  # the noxfile puts pyenv's versions on PATH
+    assert python, "CPython 3.13 not found: pyenv install 3.13"
     home = tmp_path / "home"
     home.mkdir()
     host = Host(str(home))
