@@ -48,7 +48,7 @@ def debian_mirror(sources="/etc/apt/sources.list.d/debian.sources", fallback="ht
                 text = f.read()
         except OSError:
             continue
-        for uri in re.findall(r"^(?:URIs:|deb)\s+(\S+)", text, re.M):
+        for uri in re.findall(r"^(?:URIs:|deb)\s+(?:\[[^\]]*\]\s+)?(\S+)", text, re.M):
             if "security" not in uri and uri.startswith("http"):
                 return uri
     return fallback
