@@ -32,6 +32,7 @@ def assert_patch_cycle(run, venv, ca_path, patch):
     assert active["original"] == opted_out["original"]
     assert active["original_aliases"] == opted_out["original_aliases"]
     for report in (opted_out, active):
+        assert report["declared_is_table"], "the patch replaces other attributes than patch_cycle.TARGETS"
         for step in ("applied", "applied_twice", "reverted", "reverted_twice", "reapplied", "reverted_again"):
             assert report[step], (step, report)
     if opted_out["has_ca_at_import"] is not None:  # the patches that change what is trusted

@@ -5,6 +5,7 @@ targets (patched on import unless opted out), then walks revert, apply, apply, r
 apply, apply, revert, and reports by identity whether every patched attribute is the patch
 module's own object after each apply and the very original object after each revert. Prints one
 JSON line; the test compares the runs of an opted-out and an active interpreter.
+Also reports whether the module's own ``Patch`` declares exactly the targets listed here.
 """
 
 import importlib
@@ -60,6 +61,17 @@ def _owner(target):
     return owner, name
 
 
+def declared(patch):
+    """The targets the patch module's ``Patch`` lists, in the notation of TARGETS."""
+    labels = []
+    for owner, name, _replacement in patch._PATCH.replacements:
+        if isinstance(owner, type):
+            labels.append("%s:%s.%s" % (owner.__module__, owner.__qualname__, name))
+        else:
+            labels.append("%s:%s" % (owner.__name__, name))
+    return sorted(labels)
+
+
 def describe(obj):
     """A description stable across processes: a function by its code's place, else its repr."""
     if obj is MISSING:
@@ -91,7 +103,8 @@ def main():
             [a, b] for a in values for b in values if a < b and values[a] is values[b] is not MISSING
         )
 
-    report = {}
+    # The table above is this check's own statement: a target the module adds or drops shows here.
+    report = {"declared_is_table": declared(patch) == sorted(TARGETS[patch_name])}
     at_import = state()
     report["patched_at_import"] = is_patched(at_import)
     report["has_ca_at_import"] = has_ca()

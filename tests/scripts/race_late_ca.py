@@ -16,7 +16,7 @@ import urllib.request
 
 import checks
 
-from sandbox_trust import _pem
+from sandbox_trust import _cafile
 
 THREADS = 8
 
@@ -31,12 +31,12 @@ class Race:
         self.results = [None] * THREADS
         self.ready = []  # when each thread's context held its roots
         self.landed = []
-        original_read, original_parse = _pem.read_ca_file, _pem.parse
+        original_read, original_parse = _cafile.read_ca_file, _cafile.parse_pem
 
         def logged_read(path):
             try:
                 data = original_read(path)
-            except _pem.CAFileError:
+            except _cafile.CAFileError:
                 self.reads.append((time.monotonic(), "absent"))
                 self.waiting.set()
                 raise
@@ -47,7 +47,7 @@ class Race:
             self.parses.append(time.monotonic())
             return original_parse(*args, **kwargs)
 
-        _pem.read_ca_file, _pem.parse = logged_read, counting_parse
+        _cafile.read_ca_file, _cafile.parse_pem = logged_read, counting_parse
 
     def land(self):
         # 300 ms after the first thread started waiting (loading the system roots 8 times under the GIL

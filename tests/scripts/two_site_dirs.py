@@ -19,10 +19,11 @@ def main():
     report["sitedirs"] = sys.st_test_sitedirs
     report["finders"] = sum(bool(getattr(f, "is_sandbox_trust_finder", False)) for f in sys.meta_path)
     report["ssl_applied"] = ssl_context.is_applied()
-    unpatched, replacements = ssl_context._unpatched, ssl_context._replacements
+    unpatched = ssl_context._original
+    replacements = {name: new for _owner, name, new in ssl_context._PATCH.replacements}
     report["ssl_self_wrapped"] = [n for n, f in unpatched.items() if f is replacements[n]]
     report["ssl_wraps_c"] = unpatched["set_default_verify_paths"] is _ssl._SSLContext.set_default_verify_paths
-    report["certifi_original"] = certifi_bundle._originals[(certifi.core, "where")].__module__
+    report["certifi_original"] = certifi_bundle._original["where"].__module__
     report["certifi_patched"] = certifi.where is certifi.core.where is certifi_bundle.where
     names = ("urllib_request", "http_client", "create_default_context", "bare_sslcontext")
     report["outcomes"] = {name: checks.probe_outcome(name, url) for name in names}
