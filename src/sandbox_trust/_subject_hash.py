@@ -120,7 +120,7 @@ def _canonical_name(der, start, end):
 def subject_hash(der):
     """``openssl x509 -noout -subject_hash`` of a DER certificate, or None if not certain."""
     try:
-        der = bytes(der)
+        der = bytes(memoryview(der))  # bytes-like only: bytes(12) would be twelve zero bytes
         canonical = _canonical_name(der, *_subject(der))
         import hashlib  # here, not at module level: its OpenSSL set-up is costly
 
@@ -141,7 +141,7 @@ def hashed_names(ders):
     counts = {}
     for der in ders:
         try:
-            key = bytes(der)
+            key = bytes(memoryview(der))
         except TypeError:
             eager.append(der)
             continue
