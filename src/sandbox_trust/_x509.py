@@ -295,7 +295,7 @@ def _extension(certificate, der, extension):
         certificate.authority_key_identifier = keyid
 
 
-def parse(der):
+def read_certificate(der):
     """A ``Certificate`` from DER bytes; raises DERError."""
     try:
         return Certificate(bytes(der))
