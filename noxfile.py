@@ -44,3 +44,11 @@ def benchmarks(session):
     extras = nox.project.load_toml("pyproject.toml")["project"]["optional-dependencies"]
     session.install(*extras["benchmark"])
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def peers(session):
+    """requests' and httpx's own test suites with and without sandbox-trust must agree."""
+    # The pinned suites and their requirements live in peers/; the runner needs trustme for its CA.
+    session.install("trustme==1.2.1")
+    session.run("python", "peers/compare.py", *session.posargs)
