@@ -38,6 +38,8 @@ WORK = os.environ.get("SANDBOX_TRUST_PEERS_WORK") or os.path.join(
 # suite -> the folder of its sdist that holds the library itself (removed: the wheel is tested)
 SUITES = {"requests": "src", "httpx": "httpx"}
 STATES = ("with", "without")
+# No .pytest_cache left in the suite, no random order, the slowest tests in the log, our reporter.
+PYTEST_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:randomly", "-q", "--durations=5", "-p", "peer_outcomes")
 
 
 def log(message):
@@ -108,7 +110,7 @@ def make_ca(path):
 
 
 class Suite:
-    def __init__(self, name, python, work):
+    def __init__(self, name, python, work, inject=()):
         self.name = name
         self.requirements = os.path.join(HERE, "requirements-%s.txt" % name)
         self.version = pinned_version(self.requirements, name)
@@ -119,6 +121,8 @@ class Suite:
         self.results = os.path.join(work, "results-" + name)
         self._interpreter = python
         self._work = work
+        self.inject = dict(inject)  # added to the "with" runs only: the negative control
+        self.exported = {}
         self._state = None  # unknown until set: an interrupted run may have left either
 
     def pip(self, *args):
@@ -148,20 +152,9 @@ class Suite:
         downloads = os.path.join(self._work, "sdists")
         spec = "%s==%s" % (self.name, self.version)
         log("downloading the sdist of %s" % spec)
+        download = ["download", "-q", "--no-binary", ":all:", "--no-deps", "-d", downloads, spec]
         subprocess.run(
-            [
-                self.python,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-binary",
-                ":all:",
-                "--no-deps",
-                "-d",
-                downloads,
-                spec,
-            ],
+            [self.python, "-m", "pip", *download],
             check=True,
             env=install_env(),
             stdout=subprocess.DEVNULL,
@@ -189,36 +182,50 @@ class Suite:
             self.pip("uninstall", "-y", "sandbox-trust")
         self._state = state
 
-    def env(self, ca):
-        return scrubbed_env(self.home, SANDBOX_CA_CERT=ca)
+    def env(self, state, ca):
+        extra = dict(SANDBOX_CA_CERT=ca)
+        if state == "with":
+            extra.update(self.inject)
+        return scrubbed_env(self.home, **extra)
 
     def check_state(self, state, ca):
-        """The state is what it claims: with, the package exports; without, nothing does."""
+        """The state is what it claims (with: the package exports; without: nothing does).
+
+        Returns the variables the suite's interpreter has in ``os.environ`` once ``site`` ran.
+        """
         shutil.rmtree(self.home, ignore_errors=True)
         os.makedirs(self.home)
-        exported = subprocess.run(
-            [self.python, "-c", "import os; print(os.environ.get('REQUESTS_CA_BUNDLE', ''))"],
+        env = self.env(state, ca)
+        seen = subprocess.run(
+            [self.python, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
             capture_output=True,
             text=True,
-            env=self.env(ca),
+            env=env,
             check=True,
-        ).stdout.strip()
-        if bool(exported) != (state == "with"):
-            raise SystemExit("%s %s: REQUESTS_CA_BUNDLE=%r at start" % (self.name, state, exported))
+        ).stdout
+        seen = json.loads(seen)
+        if bool(seen.get("REQUESTS_CA_BUNDLE")) != (state == "with"):
+            raise SystemExit(
+                "%s %s: REQUESTS_CA_BUNDLE=%r at start" % (self.name, state, seen.get("REQUESTS_CA_BUNDLE"))
+            )
+        return {key: value for key, value in seen.items() if env.get(key) != value}
 
     def run(self, state, ca, tag, nodeids=()):
-        """One pytest run of the suite: ``{nodeid: (outcome, message)}`` and the seconds it took."""
+        """One pytest run of the suite: ``{nodeid: (outcome, message)}``, (wall, CPU seconds)."""
         out = os.path.join(self.results, "%s-%s.jsonl" % (tag, state))
         os.makedirs(self.results, exist_ok=True)
-        if os.path.exists(out):
-            os.unlink(out)
-        self.check_state(state, ca)
-        args = [self.python, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-q"]
-        args += ["-p", "peer_outcomes", "--peer-outcomes", out, *(nodeids or ["tests"])]
-        started = time.monotonic()
+        self.exported[state] = self.check_state(state, ca)
+        args = [self.python, "-m", "pytest", *PYTEST_OPTIONS, "--peer-outcomes", out, *(nodeids or ["tests"])]
+        started, before = time.monotonic(), os.times()
         # cwd is the unpacked sdist: `python -m pytest` puts it on sys.path, so the plugin imports
-        process = subprocess.run(args, cwd=self.source, env=self.env(ca), capture_output=True, text=True)
-        elapsed = time.monotonic() - started
+        process = subprocess.run(
+            args, cwd=self.source, env=self.env(state, ca), capture_output=True, text=True
+        )
+        after = os.times()
+        elapsed = (
+            time.monotonic() - started,
+            after.children_user + after.children_system - before.children_user - before.children_system,
+        )
         with open(os.path.join(self.results, "%s-%s.log" % (tag, state)), "w") as f:
             f.write(process.stdout + process.stderr)
         if process.returncode not in (0, 1):
@@ -261,11 +268,12 @@ def differences(a, b):
 
 
 def compare_suite(suite, wheel, ca):
+    shutil.rmtree(suite.results, ignore_errors=True)  # no rerun files of an earlier run
     runs, seconds = {}, {}
     for state in STATES:
         suite.set_state(state, wheel)
         runs[state], seconds[state] = suite.run(state, ca, "full")
-        log("%s %s: %d tests in %.1f s" % (suite.name, state, len(runs[state]), seconds[state]))
+        log("%s %s: %d tests in %.1f s (%.1f s CPU)" % (suite.name, state, len(runs[state]), *seconds[state]))
     first = differences(runs["with"], runs["without"])
     confirmed, flaky = [], []
     if first:
@@ -297,7 +305,14 @@ def report(suite, runs, seconds, confirmed, flaky):
         lines.append(
             "| %s | %d | %d |" % (outcome, counts["with"].get(outcome, 0), counts["without"].get(outcome, 0))
         )
-    lines.append("| seconds | %.1f | %.1f |" % (seconds["with"], seconds["without"]))
+    lines.append("| seconds | %.1f | %.1f |" % (seconds["with"][0], seconds["without"][0]))
+    lines.append("| CPU seconds | %.1f | %.1f |" % (seconds["with"][1], seconds["without"][1]))
+    lines.append("")
+    for state in STATES:
+        names_set = sorted(suite.exported.get(state, {}))
+        lines.append(
+            "set in the suite's process at start, %s: %s" % (state, ", ".join(names_set) or "nothing")
+        )
     lines.append("")
     for title, nodes in (("disagreements", confirmed), ("flaky (disagreed once, agreed on rerun)", flaky)):
         lines.append("%s: %d" % (title, len(nodes)))
@@ -315,6 +330,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--suite", action="append", choices=sorted(SUITES), help="default: all")
     parser.add_argument("--python", default=sys.executable, help="3.11 or a path; default: this interpreter")
+    parser.add_argument(
+        "--inject",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="negative control: set this in the 'with' runs only, to see the comparison catch a leak",
+    )
     parser.add_argument("--work", default=WORK, help="venvs, sdists and results (default %(default)s)")
     args = parser.parse_args(argv)
     python = os.path.realpath(resolve_python(args.python))  # a venv's python -> its base
@@ -325,7 +347,8 @@ def main(argv=None):
     failed = False
     out = []
     for name in args.suite or sorted(SUITES):
-        suite = Suite(name, python, args.work)
+        inject = [item.split("=", 1) for item in args.inject]
+        suite = Suite(name, python, args.work, inject)
         suite.prepare_venv()
         suite.prepare_source()
         runs, seconds, confirmed, flaky = compare_suite(suite, wheel, ca)
