@@ -31,6 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PLUGIN = os.path.join(HERE, "peer_outcomes.py")
+STATE_PROBE = os.path.join(HERE, "state_probe.py")
 WORK = os.environ.get("SANDBOX_TRUST_PEERS_WORK") or os.path.join(
     tempfile.gettempdir(), "sandbox-trust-peers"
 )
@@ -189,26 +190,26 @@ class Suite:
         return scrubbed_env(self.home, **extra)
 
     def check_state(self, state, ca):
-        """The state is what it claims (with: the package exports; without: nothing does).
+        """The state is what it claims: with, the package ran at start and children get its exports.
 
-        Returns the variables the suite's interpreter has in ``os.environ`` once ``site`` ran.
+        Returns ``{"process": {...}, "child": {...}}``: the variables the suite's interpreter and a
+        child of it have that the suite's environment did not.
         """
         shutil.rmtree(self.home, ignore_errors=True)
         os.makedirs(self.home)
         env = self.env(state, ca)
-        seen = subprocess.run(
-            [self.python, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        ).stdout
-        seen = json.loads(seen)
-        if bool(seen.get("REQUESTS_CA_BUNDLE")) != (state == "with"):
-            raise SystemExit(
-                "%s %s: REQUESTS_CA_BUNDLE=%r at start" % (self.name, state, seen.get("REQUESTS_CA_BUNDLE"))
-            )
-        return {key: value for key, value in seen.items() if env.get(key) != value}
+        probe = subprocess.run(
+            [self.python, STATE_PROBE], capture_output=True, text=True, env=env, cwd=self.home, check=True
+        )
+        seen = json.loads(probe.stdout)
+        added = {
+            where: {k: v for k, v in seen[where].items() if env.get(k) != v} for where in ("process", "child")
+        }
+        active = seen["boot"] and bool(added["child"])
+        inactive = not (seen["boot"] or added["child"] or added["process"])
+        if not (active if state == "with" else inactive):
+            raise SystemExit("%s %s: the state is not what it claims: %s" % (self.name, state, probe.stdout))
+        return added
 
     def run(self, state, ca, tag, nodeids=()):
         """One pytest run of the suite: ``{nodeid: (outcome, message)}``, (wall, CPU seconds)."""
@@ -308,11 +309,10 @@ def report(suite, runs, seconds, confirmed, flaky):
     lines.append("| seconds | %.1f | %.1f |" % (seconds["with"][0], seconds["without"][0]))
     lines.append("| CPU seconds | %.1f | %.1f |" % (seconds["with"][1], seconds["without"][1]))
     lines.append("")
-    for state in STATES:
-        names_set = sorted(suite.exported.get(state, {}))
-        lines.append(
-            "set in the suite's process at start, %s: %s" % (state, ", ".join(names_set) or "nothing")
-        )
+    for where, label in (("process", "the suite's own process"), ("child", "a child of it")):
+        for state in STATES:
+            names = sorted(suite.exported.get(state, {}).get(where, {}))
+            lines.append("set for %s at start, %s: %s" % (label, state, ", ".join(names) or "nothing"))
     lines.append("")
     for title, nodes in (("disagreements", confirmed), ("flaky (disagreed once, agreed on rerun)", flaky)):
         lines.append("%s: %d" % (title, len(nodes)))
