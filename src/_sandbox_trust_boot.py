@@ -2,10 +2,12 @@
 
 ``sandbox_trust.pth`` imports this module only when there is something to do (the CA file exists
 or interception is declared) and the user has not opted out. It runs inside ``site``, in every
-Python process, so it is a single top-level module (each extra import costs ~480k instructions)
-and imports nothing that ``site`` has not imported already: ``os`` and ``sys``. Everything heavier
-(PEM parsing, bundle building, the patches themselves) lives in ``sandbox_trust`` and is loaded
-only when its moment comes.
+Python process, so it is a single top-level module (each extra import is a measurable share of a
+start: docs/design.md, "Startup") and imports nothing that ``site`` has not imported already:
+``os`` and ``sys``. Everything heavier (PEM parsing, bundle building, the patches themselves) lives
+in ``sandbox_trust`` and is loaded only when its moment comes: this module is the base layer, and
+it reaches the package only through its two lazy entry points (a patch target was imported; the
+cache missed a bundle).
 """
 
 import os
@@ -61,9 +63,9 @@ _FS_ENCODING = sys.getfilesystemencoding()  # fixed once the interpreter has sta
 def getenv(name):
     """``os.environ.get(name)`` without the cost of a miss.
 
-    ``os.environ`` answers an unset name by raising and catching a KeyError in Python (~8k
-    instructions); start-up asks about ~30 names, most of them unset. The bytes dict behind
-    ``os.environ`` (CPython on POSIX) answers a miss in ~100; a hit still goes through the public API.
+    ``os.environ`` answers an unset name by raising and catching a KeyError in Python; start-up asks
+    about ~30 names, most of them unset. The bytes dict behind ``os.environ`` (CPython on POSIX)
+    answers a miss without one (docs/design.md, "Startup"); a hit still goes through the public API.
     """
     data = getattr(os.environ, "_data", None)
     if data is not None and os.name == "posix":
@@ -73,7 +75,7 @@ def getenv(name):
 
 
 class Settings:
-    """The environment variables of the contract, read once.
+    """The environment variables of the README's configuration table, read once.
 
     Switches are on only for exactly "1" (and SANDBOX_TRUST_EXPORT_ENV off only for "0"), the same
     test the .pth line makes before importing this module.
@@ -96,10 +98,11 @@ class Settings:
 
 
 settings = Settings()
-_warned = []
-_booted = []
-_exported = []
-exports = {}  # variable -> (value before export_environment, value it exported)
+# Run-once flags of this process, one idiom: module globals set by the function they guard.
+_booted = False  # boot() ran (a venv may process the same .pth twice)
+_exported = False  # export_environment() ran: at start, or when a late CA landed
+_warned = False  # the one stderr line of a process was said
+export_record = {}  # variable -> (value before export_environment, value it exported)
 
 
 def debug(message):
@@ -109,10 +112,11 @@ def debug(message):
 
 def warn(message):
     """Say one line about a real problem: the first of a process; later ones only in debug."""
+    global _warned
     if _warned:
         debug(message)
         return
-    _warned.append(message)
+    _warned = True
     sys.stderr.write("sandbox-trust: %s\n" % message)
 
 
@@ -236,7 +240,7 @@ def file_signature(path):
     return "%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def default_roots():
+def default_roots_file():
     """The bundle a "replace" variable extends: the system's, else certifi's (found, not imported)."""
     for path in SYSTEM_BUNDLE_CANDIDATES:
         if os.path.isfile(path):
@@ -254,7 +258,7 @@ def planned_exports(environ=None):
     What to extend is a bundle path, or a tuple of a bundle and CA directories (see
     DIRECTORY_VARIABLES).
     """
-    default_base = default_roots()
+    default_base = default_roots_file()
     names = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
     get = getenv if environ is None else environ.get
     values = {name: get(name) for name in names}
@@ -277,22 +281,24 @@ def planned_exports(environ=None):
     return plan
 
 
-def export_environment():
-    """Point the CA variables of the contract at merged bundles, so child processes trust the CA.
+def export_environment(certificates=None):
+    """Point the CA variables for child processes at merged bundles, so those processes trust the CA.
 
     Warm path (every start after the first): one ``readlink`` per distinct base, in the private
-    cache, keyed by the CA's and the base's stat signatures. Cold path: ``sandbox_trust._bundles``.
+    cache, keyed by the CA's and the base's stat signatures. Cold path: the CA is parsed (unless the
+    caller hands over its ``certificates``) and ``sandbox_trust._bundles`` builds what is missing.
     Runs once per process: at start when the CA is there, else when it lands.
     """
+    global _exported
     if not settings.export or _exported:
         return False
-    _exported.append(True)
+    _exported = True
     try:
         ca_signature = file_signature(settings.ca_path)
     except OSError:  # gone since the .pth looked: nothing to export
         return False
     resolved = {}
-    exported = {}
+    changed = {}
     cache_fd = None
     try:
         for name, base in planned_exports().items():
@@ -308,22 +314,28 @@ def export_environment():
                 if cache_fd is not None:
                     path = cached_bundle(cache_fd, directory, base, ca_signature)
                 if path is None:
+                    if certificates is None:
+                        from sandbox_trust import _ca  # cold path only: parsing is not for every start
+
+                        certificates = _ca.certificates(wait=False)
+                    if certificates is None:
+                        return True  # not a usable CA: in-process trust says why, nothing to export
                     from sandbox_trust import _bundles
 
-                    path = _bundles.build_and_index(base, ca_signature)
+                    path = _bundles.build_and_index(base, certificates, ca_signature)
                 resolved[base] = path
             if path is None:
-                continue  # no valid CA, unreadable base or no usable cache: in-process trust holds
+                continue  # unreadable base or no usable cache: in-process trust holds
             current = getenv(name)
             if current != path:
-                exports[name] = (current, path)
+                export_record[name] = (current, path)
                 os.environ[name] = path
-                exported[name] = path
+                changed[name] = path
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
     if settings.debug:  # skip the formatting on every ordinary start
-        for name, path in exported.items():
+        for name, path in changed.items():
             debug("exported %s=%s" % (name, path))
     return True
 
@@ -351,9 +363,10 @@ def cached_bundle(cache_fd, directory, base, ca_signature):
 
 def boot():
     """Called by ``sandbox_trust.pth``; never raises, never prints to stdout."""
+    global _booted
     if _booted:  # a venv may process the same .pth twice; a second copy imports this same module
         return
-    _booted.append(True)
+    _booted = True
     try:
         if settings.disabled:
             return

@@ -247,10 +247,11 @@ from sandbox_trust.patches import certifi_bundle, ssl_context
 REPORT["sitedirs"] = sys.st_test_sitedirs
 REPORT["finders"] = sum(bool(getattr(f, "is_sandbox_trust_finder", False)) for f in sys.meta_path)
 REPORT["ssl_applied"] = ssl_context.is_applied()
-unpatched, replacements = ssl_context._unpatched, ssl_context._replacements
+unpatched = ssl_context._original
+replacements = {name: new for _owner, name, new in ssl_context._PATCH.replacements}
 REPORT["ssl_self_wrapped"] = [n for n, f in unpatched.items() if f is replacements[n]]
 REPORT["ssl_wraps_c"] = unpatched["set_default_verify_paths"] is _ssl._SSLContext.set_default_verify_paths
-REPORT["certifi_original"] = certifi_bundle._originals[(certifi.core, "where")].__module__
+REPORT["certifi_original"] = certifi_bundle._original["where"].__module__
 REPORT["certifi_patched"] = certifi.where is certifi.core.where is certifi_bundle.where
 outcomes = {}
 for name in ("urllib_request", "http_client", "create_default_context", "bare_sslcontext"):
@@ -415,19 +416,19 @@ def test_multiprocessing_children(run, core_venv, intercept, unrelated, tmp_path
 
 RACE = r"""
 import threading, time, urllib.request
-from sandbox_trust import _pem
+from sandbox_trust import _cafile
 
 source, target = sys.argv[2], sys.argv[3]
 THREADS = 8
 reads = []  # (time, outcome) of every attempt to read the CA file
 parses = []
 waiting = threading.Event()  # someone looked for the CA and it was not there yet
-original_read, original_parse = _pem.read_ca_file, _pem.parse
+original_read, original_parse = _cafile.read_ca_file, _cafile.parse_pem
 
 def logged_read(path):
     try:
         data = original_read(path)
-    except _pem.CAFileError:
+    except _cafile.CAFileError:
         reads.append((time.monotonic(), "absent"))
         waiting.set()
         raise
@@ -438,7 +439,7 @@ def counting_parse(*args, **kwargs):
     parses.append(time.monotonic())
     return original_parse(*args, **kwargs)
 
-_pem.read_ca_file, _pem.parse = logged_read, counting_parse
+_cafile.read_ca_file, _cafile.parse_pem = logged_read, counting_parse
 barrier = threading.Barrier(THREADS + 1)
 results = [None] * THREADS
 ready = []  # when each thread's context held its roots

@@ -26,7 +26,7 @@ def _load(name, relative):
     return module
 
 
-pem = _load("sandbox_trust_fuzz_pem", os.path.join("sandbox_trust", "_pem.py"))
+pem = _load("sandbox_trust_fuzz_cafile", os.path.join("sandbox_trust", "_cafile.py"))
 boot = _load("sandbox_trust_fuzz_boot", "_sandbox_trust_boot.py")
 
 # No example database: it would leave a .hypothesis directory in the checkout.
@@ -74,11 +74,11 @@ def unique(items):
 def check_parse(data):
     """The two properties: only CAFileError escapes; results are exactly the input's blocks' DER."""
     try:
-        found = pem.parse(data)
+        found = pem.parse_pem(data)
     except pem.CAFileError as exc:
         assert str(exc)  # always one sentence for the user
         return None
-    assert isinstance(found, pem.Certificates)
+    assert isinstance(found, pem.CACertificates)
     assert found.der, "a success always carries at least one certificate"
     # Success means every block decoded, so the result is each block's DER, first occurrence first.
     assert list(found.der) == unique(reference_blocks(data))
@@ -214,7 +214,7 @@ def test_parse_marker_soup(data):
 )
 def test_parse_edge_cases(data):
     with pytest.raises(pem.CAFileError):
-        pem.parse(data)
+        pem.parse_pem(data)
 
 
 # --- _sandbox_trust_boot.Settings -------------------------------------------------------------

@@ -202,7 +202,7 @@ import importlib, sys
 module_name, patch_name, attribute = sys.argv[1:4]
 module = importlib.import_module(module_name)
 patch = importlib.import_module("sandbox_trust.patches." + patch_name)
-patched, original = getattr(patch, attribute), patch._original
+patched, original = getattr(patch, attribute), patch._PATCH.original[attribute]
 assert getattr(module, attribute) is patched is not original, "not patched on import"
 patch.revert(); patch.revert()
 assert getattr(module, attribute) is original, "revert"

@@ -111,7 +111,7 @@ patch.apply()
 out["applied_twice"] = is_patched()
 patch.revert()
 out["reverted"] = state()
-out["inherited_again"] = Session.__dict__.get(NAME) is patch._original
+out["inherited_again"] = Session.__dict__.get(NAME) is patch._original[NAME]
 patch.revert()
 out["reverted_twice"] = state()
 patch.apply(); patch.apply()

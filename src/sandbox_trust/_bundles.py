@@ -9,26 +9,10 @@ An index symlink maps (CA version, base version) to the bundle, so later starts 
 import os
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _ca
-from sandbox_trust._pem import END, CAFileError, der_to_pem, parse
+from sandbox_trust._cafile import END, CAFileError, der_to_pem, parse_pem
 
 MAX_BASE_BYTES = 16 << 20  # a public bundle is ~220 KB; anything this big is not one
 MARKER = b"# sandbox-trust: injected interception CA\n"  # precedes each certificate merge() adds
-
-
-def certifi_bundle_path():
-    """certifi's own cacert.pem, located without importing (and so without patching) certifi."""
-    from importlib.util import find_spec
-
-    try:
-        spec = find_spec("certifi")
-    except (ImportError, ValueError):
-        return None
-    for directory in (spec and spec.submodule_search_locations) or ():
-        path = os.path.join(directory, "cacert.pem")
-        if os.path.isfile(path):
-            return path
-    return None
 
 
 def _line_ended(data):
@@ -37,7 +21,10 @@ def _line_ended(data):
 
 
 def merge(base, certificates):
-    """``base`` (bytes) plus each CA certificate it does not already hold: merging is idempotent."""
+    """``base`` (bytes) plus each CA certificate it does not already hold: merging is idempotent.
+
+    ``certificates`` is the CA as ``_cafile.CACertificates``; so for every function below that takes it.
+    """
     merged = _line_ended(base)
     for der in certificates.der:
         pem = der_to_pem(der).encode("ascii")
@@ -90,7 +77,7 @@ def _directory_certificates(path, held):
         if not _is_hashed_name(name):
             continue  # CRLs (.r0), the PEM files the hashed names link to, bundles kept alongside
         try:
-            certificates = parse(_read_file(os.path.join(path, name)), source=name)
+            certificates = parse_pem(_read_file(os.path.join(path, name)), source=name)
         except (OSError, CAFileError):
             continue  # OpenSSL passes over what it cannot read too
         for der in certificates.der:
@@ -137,21 +124,18 @@ def _write_file(fd, name, data):
     _write_atomically(fd, name, write)
 
 
-def build_and_index(base, ca_signature=None):
+def build_and_index(base, certificates, ca_signature):
     """Path of the merged bundle for ``base`` (None: the CA alone, for additive variables), or None.
 
-    None when there is no valid CA, the base cannot be read, or no private cache is usable:
-    in-process trust does not depend on any of these files.
+    None when the base cannot be read or no private cache is usable: in-process trust does not
+    depend on any of these files. ``ca_signature`` is the CA file's, for the index name.
     """
-    certificates = _ca.certificates(wait=False)
-    if certificates is None:
-        return None
     try:
         base_data = _read_base(base) if base else b""
     except OSError as exc:
         boot.debug("cannot read %s (%s): leaving it alone" % (describe(base), exc))
         return None
-    import hashlib  # here, not at module level: its OpenSSL set-up costs ~10M instructions
+    import hashlib  # here, not at module level: its OpenSSL set-up is a cost `import ssl` must not pay
 
     data = merge(base_data, certificates)
     name = "bundle-%s.pem" % hashlib.sha256(data).hexdigest()[:32]
@@ -164,8 +148,6 @@ def build_and_index(base, ca_signature=None):
             os.stat(name, dir_fd=fd, follow_symlinks=False)
         except FileNotFoundError:
             _write_file(fd, name, data)
-        if ca_signature is None:
-            ca_signature = boot.file_signature(boot.settings.ca_path)
         index = boot.index_name(base, ca_signature)
         _write_atomically(fd, index, lambda temporary: os.symlink(name, temporary, dir_fd=fd))
     except OSError as exc:
@@ -180,31 +162,31 @@ def build_and_index(base, ca_signature=None):
 _found = {}  # base -> merged bundle path, once found in this process (a miss is retried)
 
 
-def bundle_for(base):
+def bundle_for(base, certificates):
     """The merged bundle for ``base``: found once per process, from the index when warm, else built."""
     path = _found.get(base)
     if path is None:
-        path = _find_or_build(base)
+        path = _find_or_build(base, certificates)
         if path is not None:
             _found[base] = path
     return path
 
 
-_DEFAULT_ROOTS = object()  # _found key: skips default_roots()'s stat calls once found
+_DEFAULT_ROOTS = object()  # _found key: skips default_roots_file()'s stat calls once found
 
 
-def default_roots_bundle():
-    """The bundle start-up exports for the default roots (system, else certifi), or None."""
+def merged_default_roots(certificates):
+    """The bundle start-up exports for the default roots (system, else certifi) + CA, or None."""
     path = _found.get(_DEFAULT_ROOTS)
     if path is None:
-        roots = boot.default_roots()
-        path = bundle_for(roots) if roots else None
+        roots = boot.default_roots_file()
+        path = bundle_for(roots, certificates) if roots else None
         if path is not None:
             _found[_DEFAULT_ROOTS] = path
     return path
 
 
-def _find_or_build(base):
+def _find_or_build(base, certificates):
     try:
         ca_signature = boot.file_signature(boot.settings.ca_path)
     except OSError:
@@ -217,4 +199,4 @@ def _find_or_build(base):
             os.close(fd)
         if path is not None:
             return path
-    return build_and_index(base, ca_signature)
+    return build_and_index(base, certificates, ca_signature)

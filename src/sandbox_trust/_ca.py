@@ -9,6 +9,7 @@ import _thread
 import time
 
 import _sandbox_trust_boot as boot
+from sandbox_trust import _cafile
 
 POLL_INTERVAL = 0.005  # seconds; the runtime's own loader polls every 100 ms
 
@@ -24,20 +25,25 @@ def certificates(wait=True):
     with _lock:  # threads racing for the first context wait together, and parse once
         if _certificates is not None:
             return _certificates
-        return _find(wait and boot.settings.declared and not _waited)
+        found = _find(wait and boot.settings.declared and not _waited)
+    if found is not None:
+        try:
+            # After the lock is released: exporting builds bundles, which may take a while.
+            boot.export_environment(found)  # no-op when start already exported; else the CA landed late
+        except Exception:
+            boot.internal_error("exporting variables")
+    return found
 
 
 def _find(wait):
     global _certificates, _waited
-    from sandbox_trust import _pem  # at the first context, not at `import ssl`
-
     settings = boot.settings
     deadline = time.monotonic() + settings.timeout
     while True:
         try:
-            found = _pem.load(settings.ca_path)
+            found = _cafile.read(settings.ca_path)
             break
-        except _pem.CAFileError as exc:
+        except _cafile.CAFileError as exc:
             if wait and exc.incomplete and time.monotonic() < deadline:
                 time.sleep(POLL_INTERVAL)
                 continue
@@ -56,10 +62,6 @@ def _find(wait):
         boot.warn("CA file %s also holds a private key: only its certificates are used" % settings.ca_path)
     _certificates = found
     boot.debug("CA loaded: %d certificate(s) from %s" % (len(found.der), settings.ca_path))
-    try:
-        boot.export_environment()  # no-op when start already exported; else the CA landed late
-    except Exception:
-        boot.internal_error("exporting variables")
     return found
 
 

@@ -296,7 +296,7 @@ def table(rows):
 
 
 def main():
-    from sandbox_trust.cli import installed_pth
+    from sandbox_trust._status import installed_pth
 
     if installed_pth() is None:
         sys.stderr.write(

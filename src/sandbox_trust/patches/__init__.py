@@ -1,10 +1,52 @@
-"""One module per patched library; each has ``apply()`` and ``revert()``, both idempotent.
+"""One module per patched library, all of one shape.
 
 A patch module is imported only when its target has been imported (see
-``_sandbox_trust_boot.PATCH_TARGETS``), so it may import its target freely.
+``_sandbox_trust_boot.PATCH_TARGETS``), so it may import its target freely. Each builds one ``Patch``
+at import, which saves the originals right then (the target module body has just run, so nothing
+else has replaced them yet), and exposes ``apply()``, ``revert()`` and ``is_applied()``.
 """
 
 import sys
+
+import _sandbox_trust_boot as boot
+
+_MISSING = object()
+
+
+class Patch:
+    """Attributes to replace, ``(owner, name, replacement)``; reversible, idempotent both ways.
+
+    ``original[name]`` is what the replacement calls: the attribute as ``getattr`` saw it before
+    any apply (inherited or not), kept after ``revert()`` for calls still in flight.
+    """
+
+    def __init__(self, what, replacements):
+        self.what = what  # for the debug line: "ssl.SSLContext (set_default_verify_paths, ...)"
+        self.replacements = tuple(replacements)
+        self.original = {}
+        self._saved = {}  # (owner, name) -> owner.__dict__ entry before apply, or _MISSING
+        for owner, name, _ in self.replacements:
+            self._saved[(owner, name)] = owner.__dict__.get(name, _MISSING)
+            self.original.setdefault(name, getattr(owner, name))
+
+    def is_applied(self):
+        return all(owner.__dict__.get(name) is new for owner, name, new in self.replacements)
+
+    def apply(self):
+        if self.is_applied():
+            return
+        for owner, name, new in self.replacements:
+            setattr(owner, name, new)
+        boot.debug("patched %s" % self.what)
+
+    def revert(self):
+        for owner, name, _new in self.replacements:
+            saved = self._saved[(owner, name)]
+            if saved is _MISSING:
+                if name in owner.__dict__:
+                    delattr(owner, name)  # it was inherited: inherit it again
+            else:
+                setattr(owner, name, saved)
 
 
 def _module(name):

@@ -9,50 +9,34 @@ patch cannot write a bundle, because loading certifi's own file also loads the C
 import certifi
 import certifi.core
 
-import _sandbox_trust_boot as boot
 from sandbox_trust import _bundles, _ca
-
-_originals = {}  # (module, name) -> original function; kept after revert for bound copies
-_applied = []
+from sandbox_trust.patches import Patch
 
 
 def where():
-    original = _originals[(certifi.core, "where")]()
-    if _ca.certificates(wait=False) is None:
+    original = _original["where"]()
+    certificates = _ca.certificates(wait=False)
+    if certificates is None:
         return original
-    return _bundles.bundle_for(original) or original
+    return _bundles.bundle_for(original, certificates) or original
 
 
 def contents():
-    original = _originals[(certifi.core, "contents")]()
+    original = _original["contents"]()
     certificates = _ca.certificates(wait=False)
     if certificates is None:
         return original
     return _bundles.merge(original.encode("utf-8"), certificates).decode("utf-8")
 
 
-_replacements = {"where": where, "contents": contents}
-
-
-def _bindings():
-    # certifi/__init__.py re-exports core's functions: both names must be patched.
-    return [(module, name) for module in (certifi, certifi.core) for name in _replacements]
-
-
-def apply():
-    if _applied:
-        return
-    for module, name in _bindings():
-        _originals.setdefault((module, name), getattr(module, name))
-    for module, name in _bindings():
-        setattr(module, name, _replacements[name])
-    _applied.append(True)
-    boot.debug("patched certifi.where and certifi.contents")
-
-
-def revert():
-    if not _applied:
-        return
-    for module, name in _bindings():
-        setattr(module, name, _originals[(module, name)])
-    _applied.clear()
+# certifi/__init__.py re-exports core's functions: both names must be patched.
+_PATCH = Patch(
+    "certifi.where and certifi.contents",
+    [
+        (module, name, new)
+        for module in (certifi.core, certifi)
+        for name, new in (("where", where), ("contents", contents))
+    ],
+)
+_original = _PATCH.original
+apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied

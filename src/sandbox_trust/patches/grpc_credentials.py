@@ -11,12 +11,11 @@ import sys
 
 import _sandbox_trust_boot as boot
 from sandbox_trust import _bundles, _ca
+from sandbox_trust.patches import Patch
 
-# Patched right after grpc/__init__.py ran.
-grpc = sys.modules["grpc"]
-_original = grpc.__dict__["ssl_channel_credentials"]
-_merged = {}  # default roots file -> its bytes plus the CA, once per process
+grpc = sys.modules["grpc"]  # patched right after grpc/__init__.py ran
 _ROOTS_VARIABLE = "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"
+_merged = {}  # default roots file -> its bytes plus the CA, once per process
 
 
 def _bundled_roots():
@@ -41,16 +40,10 @@ def ssl_channel_credentials(root_certificates=None, private_key=None, certificat
             root_certificates = _default_roots_with_ca()
         except Exception:
             boot.internal_error("adding the CA to grpc's default roots")
-    return _original(root_certificates, private_key, certificate_chain)
+    return _original["ssl_channel_credentials"](root_certificates, private_key, certificate_chain)
 
 
-ssl_channel_credentials.__doc__ = _original.__doc__
-
-
-def apply():
-    grpc.ssl_channel_credentials = ssl_channel_credentials
-    boot.debug("patched grpc.ssl_channel_credentials")
-
-
-def revert():
-    grpc.ssl_channel_credentials = _original
+_PATCH = Patch("grpc.ssl_channel_credentials", [(grpc, "ssl_channel_credentials", ssl_channel_credentials)])
+_original = _PATCH.original
+ssl_channel_credentials.__doc__ = _original["ssl_channel_credentials"].__doc__
+apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied

@@ -11,17 +11,19 @@ import sys
 
 import _sandbox_trust_boot as boot
 from sandbox_trust import _bundles, _ca
+from sandbox_trust.patches import Patch
 
 # Patched right after pycurl/__init__.py ran; its extension module holds the real class.
 pycurl = sys.modules["pycurl"]
-_original = pycurl.__dict__["Curl"]
+_original = pycurl.__dict__["Curl"]  # the base class of ours: saved by the Patch below too
 _APP_TRUST_OPTIONS = frozenset((pycurl.CAINFO, pycurl.CAPATH, getattr(pycurl, "CAINFO_BLOB", pycurl.CAINFO)))
 
 
 def _set_default_cainfo(handle):
     try:
         # Waits for a declared CA: a new handle is the moment trust is first needed.
-        path = _ca.certificates() is not None and _bundles.default_roots_bundle()
+        certificates = _ca.certificates()
+        path = certificates is not None and _bundles.merged_default_roots(certificates)
         if path:
             _original.setopt(handle, pycurl.CAINFO, path)
             handle._sandbox_trust_cainfo = True
@@ -60,10 +62,5 @@ Curl.__name__ = Curl.__qualname__ = "Curl"
 Curl.__module__ = _original.__module__
 
 
-def apply():
-    pycurl.Curl = Curl
-    boot.debug("patched pycurl.Curl")
-
-
-def revert():
-    pycurl.Curl = _original
+_PATCH = Patch("pycurl.Curl", [(pycurl, "Curl", Curl)])
+apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied

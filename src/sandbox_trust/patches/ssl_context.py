@@ -5,7 +5,7 @@ through ``set_default_verify_paths`` (``create_default_context``, ``load_default
 http.client, urllib3, aiohttp, websockets, tornado, truststore on Linux, pip) or a bundle file
 through ``load_verify_locations`` (certifi in requests, httpx, botocore, pip's vendored copy).
 Patching those two methods on the class reaches every instance and every module that bound the
-class by name, without replacing the class (trust-matrix traps 1 and 2).
+class by name, without replacing the class (docs/design.md, known traps 1 and 2).
 
 Never weaker: the CA is only *added*, and only to contexts that verify servers; a context made
 for the server side (PROTOCOL_TLS_SERVER, or default certs for Purpose.CLIENT_AUTH) never gets it,
@@ -18,11 +18,7 @@ import ssl
 import sys
 
 import _sandbox_trust_boot as boot
-
-_PATCHED = ("set_default_verify_paths", "load_default_certs", "load_verify_locations")
-_MISSING = object()
-_originals = {}  # name -> what SSLContext.__dict__ held before apply() (or _MISSING)
-_unpatched = {}  # name -> the callable in effect before apply(); kept for calls in flight
+from sandbox_trust.patches import Patch
 
 _CERTIFI_BUNDLE_SUFFIX = os.sep + os.path.join("certifi", "cacert.pem")
 
@@ -60,7 +56,7 @@ def _add_ca(context):
         # Here, not at import: asyncio and many programs import ssl and never verify a server.
         from sandbox_trust import _ca
 
-        _ca.load_into(context, _unpatched["load_verify_locations"])
+        _ca.load_into(context, _original["load_verify_locations"])
     except Exception:
         boot.internal_error("adding the CA to an SSLContext")
 
@@ -86,34 +82,34 @@ def _server_cadata(path):
 def _load_for_server(context, cafile=None, capath=None, cadata=None):
     stripped = _server_cadata(os.fsdecode(cafile)) if cafile is not None else None
     if stripped is None:
-        return _unpatched["load_verify_locations"](context, cafile, capath, cadata)
+        return _original["load_verify_locations"](context, cafile, capath, cadata)
     if stripped.strip():
-        _unpatched["load_verify_locations"](context, cadata=stripped)
+        _original["load_verify_locations"](context, cadata=stripped)
     if capath is not None or cadata is not None:
-        _unpatched["load_verify_locations"](context, None, capath, cadata)
+        _original["load_verify_locations"](context, None, capath, cadata)
 
 
 def _set_server_default_paths(context):
     """OpenSSL's default paths for a server context, minus an exported bundle's CA."""
     cafile = os.environ.get("SSL_CERT_FILE")
     if not cafile or _server_cadata(cafile) is None:
-        return _unpatched["set_default_verify_paths"](context)
+        return _original["set_default_verify_paths"](context)
     capath = os.environ.get("SSL_CERT_DIR") or ssl.get_default_verify_paths().openssl_capath
     _load_for_server(context, cafile=cafile)
     if capath and os.path.isdir(capath):  # OpenSSL skips a missing default directory too
-        _unpatched["load_verify_locations"](context, capath=capath)
+        _original["load_verify_locations"](context, capath=capath)
 
 
 def set_default_verify_paths(self):
     if not _verifies_servers(self):
         return _set_server_default_paths(self)
-    _unpatched["set_default_verify_paths"](self)
+    _original["set_default_verify_paths"](self)
     _add_ca(self)
 
 
 def load_default_certs(self, purpose=ssl.Purpose.SERVER_AUTH):
     if purpose == ssl.Purpose.SERVER_AUTH:
-        return _unpatched["load_default_certs"](self, purpose)
+        return _original["load_default_certs"](self, purpose)
     # Roots that verify *clients* (server side): the stdlib body, with the unpatched path loader.
     if not isinstance(purpose, ssl._ASN1Object):
         raise TypeError(purpose)
@@ -126,39 +122,18 @@ def load_default_certs(self, purpose=ssl.Purpose.SERVER_AUTH):
 def load_verify_locations(self, cafile=None, capath=None, cadata=None):
     if not _verifies_servers(self):
         return _load_for_server(self, cafile, capath, cadata)
-    _unpatched["load_verify_locations"](self, cafile, capath, cadata)
+    _original["load_verify_locations"](self, cafile, capath, cadata)
     if loads_default_roots(cafile, capath):
         _add_ca(self)
 
 
-_replacements = {
-    "set_default_verify_paths": set_default_verify_paths,
-    "load_default_certs": load_default_certs,
-    "load_verify_locations": load_verify_locations,
-}
-
-
-def is_applied():
-    return all(ssl.SSLContext.__dict__.get(name) is _replacements[name] for name in _PATCHED)
-
-
-def apply():
-    if _originals:
-        return
-    for name in _PATCHED:
-        _originals[name] = ssl.SSLContext.__dict__.get(name, _MISSING)
-        _unpatched[name] = getattr(ssl.SSLContext, name)
-    for name in _PATCHED:
-        setattr(ssl.SSLContext, name, _replacements[name])
-    boot.debug("patched ssl.SSLContext (%s)" % ", ".join(_PATCHED))
-
-
-def revert():
-    if not _originals:
-        return
-    for name in _PATCHED:
-        original = _originals.pop(name)
-        if original is _MISSING:
-            delattr(ssl.SSLContext, name)  # it was inherited from _ssl._SSLContext
-        else:
-            setattr(ssl.SSLContext, name, original)
+_PATCH = Patch(
+    "ssl.SSLContext (set_default_verify_paths, load_default_certs, load_verify_locations)",
+    (
+        (ssl.SSLContext, "set_default_verify_paths", set_default_verify_paths),
+        (ssl.SSLContext, "load_default_certs", load_default_certs),
+        (ssl.SSLContext, "load_verify_locations", load_verify_locations),
+    ),
+)
+_original = _PATCH.original
+apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied

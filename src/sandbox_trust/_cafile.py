@@ -23,8 +23,8 @@ class CAFileError(Exception):
         self.absent = absent
 
 
-class Certificates:
-    """The certificates of a CA file, as DER and as clean PEM text."""
+class CACertificates:
+    """The certificates of a CA file as DER, and in the form ``load_verify_locations(cadata=)`` takes."""
 
     __slots__ = ("der", "cadata", "has_private_key")
 
@@ -33,10 +33,6 @@ class Certificates:
         # The form ``SSLContext.load_verify_locations(cadata=...)`` takes; built once, used per context.
         self.cadata = b"".join(self.der)
         self.has_private_key = has_private_key
-
-    @property
-    def pem(self):
-        return "".join(der_to_pem(der) for der in self.der)
 
 
 def der_to_pem(der):
@@ -68,7 +64,7 @@ def read_ca_file(path):
         os.close(fd)
 
 
-def parse(data, source="CA file"):
+def parse_pem(data, source="CA file"):
     """Certificates in ``data`` (PEM bytes); raises CAFileError with one sentence otherwise."""
     if not data.strip():
         raise CAFileError("%s is empty" % source, incomplete=True)
@@ -102,7 +98,7 @@ def parse(data, source="CA file"):
         if has_private_key:
             raise CAFileError("%s holds a private key and no certificate" % source)
         raise CAFileError("%s contains no PEM certificate" % source)
-    return Certificates(der_certificates, has_private_key)
+    return CACertificates(der_certificates, has_private_key)
 
 
 def _decode_certificate(body):
@@ -132,5 +128,6 @@ def _is_der_sequence(der):
     return header + length == len(der)
 
 
-def load(path):
-    return parse(read_ca_file(path), source="CA file %s" % path)
+def read(path):
+    """The certificates of the CA file at ``path``; raises CAFileError with one sentence."""
+    return parse_pem(read_ca_file(path), source="CA file %s" % path)

@@ -1,0 +1,281 @@
+"""What this interpreter trusts, as one report: the CA, its certificates, the bundles, the problems.
+
+Shared by ``sandbox-trust status``/``env``/``wait`` and the demo. It reuses the modules interpreter
+start uses (settings, planned exports, bundles), so it shows what a start would do, not a second
+opinion. Not on the start-up path, so it imports freely.
+"""
+
+import datetime
+import hashlib
+import os
+import ssl
+import sys
+import time
+
+import _sandbox_trust_boot as boot
+from sandbox_trust import __version__, _ca, _cafile, _x509
+
+# Who applies VERIFY_X509_STRICT on Python 3.13 (docs/design.md, "Python 3.13 strict verification").
+STRICT_CLIENTS = (
+    "urllib",
+    "http.client",
+    "ssl.create_default_context",
+    "requests/urllib3 2.x",
+    "httpx",
+    "aiohttp",
+)
+LENIENT_CLIENTS = ("botocore", "httpx2 (Linux default)", "truststore/pip", "grpc", "pycurl")
+
+
+# --- the CA as this process sees it ---------------------------------------------------------
+
+
+class CAState:
+    """One look at the CA file: usable (``error`` None) or the one sentence that says why not."""
+
+    def __init__(self, path):
+        self.path = path
+        self.certificates = None  # _cafile.CACertificates once the file parsed
+        self.parsed = []  # _x509.Certificate, same order
+        self.error = None
+        self.present = False  # something is at the path
+        self.landed = False  # and it is complete (maybe invalid)
+        self.waited = 0.0
+
+    @property
+    def valid(self):
+        return self.error is None
+
+
+def inspect_ca(path):
+    """Read, parse and judge the CA at ``path`` once (no waiting)."""
+    state = CAState(path)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        state.certificates = _cafile.read(path)
+    except _cafile.CAFileError as exc:
+        state.present = not exc.absent
+        state.landed = not exc.incomplete
+        state.error = str(exc)
+        return state
+    state.present = state.landed = True
+    for number, der in enumerate(state.certificates.der, 1):
+        try:
+            state.parsed.append(_x509.read_certificate(der))
+        except _x509.DERError as exc:
+            state.error = "certificate #%d in %s is not a valid X.509 certificate (%s)" % (number, path, exc)
+            return state
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=state.certificates.cadata)
+    except ssl.SSLError as exc:
+        state.error = "OpenSSL refuses the CA in %s (%s)" % (path, exc)
+        return state
+    for certificate in state.parsed:
+        if now < certificate.not_before:
+            state.error = "CA certificate %s is not valid before %s" % (
+                certificate.subject,
+                iso(certificate.not_before),
+            )
+        elif now > certificate.not_after:
+            state.error = "CA certificate %s expired on %s" % (
+                certificate.subject,
+                iso(certificate.not_after),
+            )
+        else:
+            fatal = [issue for issue in _x509.ca_issues(certificate) if not issue.strict_only]
+            if fatal:
+                state.error = (
+                    "%s is not a usable CA certificate (%s): every client rejects the servers it signs"
+                    % (certificate.subject, "; ".join(describe(issue) for issue in fatal))
+                )
+        if state.error:
+            return state
+    return state
+
+
+def wait_for_ca(path, timeout, retry_invalid=False):
+    """``inspect_ca`` until the CA is usable or ``timeout`` seconds passed.
+
+    A file that has not landed (absent, empty, truncated) is always waited for; a complete but
+    unusable one only with ``retry_invalid`` (the runtime may still replace it).
+    """
+    start = time.monotonic()
+    while True:
+        state = inspect_ca(path)
+        state.waited = time.monotonic() - start
+        if state.valid or state.waited >= timeout or (state.landed and not retry_invalid):
+            return state
+        time.sleep(_ca.POLL_INTERVAL)
+
+
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def describe(issue):
+    return "%s %s" % (issue.extension, issue.problem)
+
+
+def strict_sentence(certificate, issues):
+    return (
+        "CA certificate %s fails Python 3.13+ strict verification (VERIFY_X509_STRICT): %s. On Python 3.13+ "
+        "%s reject intercepted servers; %s still trust them"
+        % (
+            certificate.subject,
+            "; ".join("%s (OpenSSL: %s)" % (describe(i), i.openssl_error) for i in issues),
+            ", ".join(STRICT_CLIENTS),
+            ", ".join(LENIENT_CLIENTS),
+        )
+    )
+
+
+# --- what this interpreter has and would export -------------------------------------------
+
+
+def installed_pth():
+    """Path of ``sandbox_trust.pth`` in one of this interpreter's site directories, or None."""
+    import site
+    import sysconfig
+
+    directories = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+    directories.append(sysconfig.get_paths()["purelib"])
+    if site.ENABLE_USER_SITE:
+        directories.append(site.getusersitepackages())
+    for directory in directories:
+        path = os.path.join(directory, "sandbox_trust.pth")
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def cache_report():
+    """``(directory used or to be created, [refused directories])``, as the bundle writer decides."""
+    refused = []
+    for directory in boot.cache_candidates():
+        if not os.path.lexists(directory):
+            return directory, refused  # created (private) on first use
+        fd = boot.open_private_dir(directory)
+        if fd is None:
+            refused.append(directory)
+            continue
+        os.close(fd)
+        return directory, refused
+    return None, refused
+
+
+def environ_before_start(environ):
+    """``environ`` as it was before this process's own start exported variables (the real bases)."""
+    original = dict(environ)
+    for name, (before, _exported) in boot.export_record.items():
+        if before is None:
+            original.pop(name, None)
+        else:
+            original[name] = before
+    return original
+
+
+def planned_bundles(environ):
+    """``{variable: (what it extends or None, merged bundle path or None)}`` for what a start would
+    export; what it extends is a path, or paths joined by " + " (a bundle and CA directories)."""
+    from sandbox_trust import _bundles
+
+    certificates = _ca.certificates(wait=False)
+    plan = {}
+    built = {}
+    for name, base in boot.planned_exports(environ).items():
+        if base not in built:
+            built[base] = _bundles.bundle_for(base, certificates) if certificates else None
+        plan[name] = (_bundles.describe(base), built[base])
+    return plan
+
+
+def collect_status():
+    """Everything ``status`` reports, as JSON-ready data; ``problems`` decides the exit code."""
+    settings = boot.settings
+    snapshot = dict(os.environ)  # before any export below
+    at_start = dict(boot.export_record)
+    original = environ_before_start(snapshot)
+    pth = installed_pth()
+    problems = []
+    report = {
+        "version": __version__,
+        "python": "%d.%d.%d" % sys.version_info[:3],
+        "active": False,
+        "installed": pth is not None,
+        "pth": pth,
+        "disabled": settings.disabled,
+        "declared": settings.declared,
+        "ca_path": settings.ca_path,
+        "ca_present": False,
+        "certificates": [],
+        "export": settings.export,
+        "bundles": [],
+        "exports": {},
+        "cache_dir": None,
+        "problems": problems,
+    }
+    wait = settings.timeout if settings.declared and not settings.disabled else 0.0
+    state = wait_for_ca(settings.ca_path, wait)
+    report["ca_present"] = state.present
+    issues_of = [(certificate, _x509.ca_issues(certificate)) for certificate in state.parsed]
+    for certificate, issues in issues_of:
+        report["certificates"].append(
+            {
+                "subject": certificate.subject,
+                "issuer": certificate.issuer,
+                "sha256": hashlib.sha256(certificate.der).hexdigest(),
+                "not_before": iso(certificate.not_before),
+                "not_after": iso(certificate.not_after),
+                "extensions": certificate.extensions(),
+                "issues": [issue.as_dict() for issue in issues],
+                "strict_ok": not issues,
+            }
+        )
+    if settings.disabled:
+        return report  # the user's choice: nothing is done, so nothing can go wrong
+    if not state.present and not settings.declared:
+        return report  # no CA, none announced: nothing to do
+    if pth is None:
+        problems.append(
+            "sandbox_trust.pth is not installed in this interpreter's site-packages: "
+            "its processes do not trust the CA (pip install sandbox-trust, or sandbox-trust install --venv)"
+        )
+    if not state.landed and settings.declared:
+        problems.append(
+            "SANDBOX_INTERCEPT_HTTPS=1 but no usable CA at %s after %.1f s (%s): "
+            "intercepted HTTPS will fail verification" % (settings.ca_path, state.waited, state.error)
+        )
+    elif not state.valid:
+        problems.append(state.error)
+    for certificate, issues in issues_of:
+        if issues and state.valid:  # valid: every issue left is one only strict verification has
+            problems.append(strict_sentence(certificate, issues))
+            report["strict_clients"] = {"reject": list(STRICT_CLIENTS), "still_trust": list(LENIENT_CLIENTS)}
+    cache_dir, refused = cache_report()
+    report["cache_dir"] = cache_dir
+    for directory in refused:
+        problems.append(
+            "cache directory %s refused: not a directory owned by this user, or writable by others"
+            % directory
+        )
+    report["active"] = pth is not None and state.valid
+    if state.valid and settings.export:
+        plan = planned_bundles(original)
+        for name, (base, path) in plan.items():
+            report["exports"][name] = {
+                "path": path,
+                "base": base,
+                "environ": snapshot.get(name),
+                "set_at_start": name in at_start and at_start[name][1] == path,
+            }
+        seen = set()
+        for base, path in plan.values():
+            if path and path not in seen:
+                seen.add(path)
+                report["bundles"].append({"path": path, "base": base})
+        if any(path is None for _, path in plan.values()):
+            problems.append(
+                "no merged bundle could be written (no usable private cache, or an unreadable base): "
+                "child processes (curl, git, node...) will not trust the CA"
+            )
+    return report

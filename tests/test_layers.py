@@ -1,0 +1,87 @@
+"""Imports run one way: each package module imports only from the layers below it (docs/design.md, "Map").
+
+Read from the source with ``ast``, imports inside functions included: a cycle hidden in a function
+body is still a cycle for a reader, and for a lock held across the call.
+"""
+
+import ast
+import os
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = os.path.join(ROOT, "src", "sandbox_trust")
+
+# The map's layers, bottom first; the start-time module (the base) is below them all.
+LAYERS = (
+    ("sandbox_trust._der",),
+    ("sandbox_trust._cafile", "sandbox_trust._x509", "sandbox_trust._subject_hash"),
+    ("sandbox_trust._ca", "sandbox_trust._bundles"),
+    ("sandbox_trust.patches", "sandbox_trust._status"),
+    ("sandbox_trust._demo", "sandbox_trust._venv_install"),
+    ("sandbox_trust.cli",),
+    ("sandbox_trust.__main__",),
+)
+
+
+def _modules():
+    found = {}
+    for directory, _subdirectories, names in os.walk(PACKAGE):
+        for name in names:
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                dotted = os.path.relpath(path, os.path.dirname(PACKAGE))[:-3].replace(os.sep, ".")
+                found[dotted.removesuffix(".__init__")] = path
+    return found
+
+
+def _imports(path, modules):
+    """Package modules named by every import statement in ``path``, at any depth."""
+    named = set()
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.Import):
+            named.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            named.add(node.module)
+            named.update("%s.%s" % (node.module, alias.name) for alias in node.names)
+    return {name for name in named if name in modules and name != "sandbox_trust"}
+
+
+def _layer(module):
+    for number, layer in enumerate(LAYERS):
+        if module in layer or any(module.startswith(owner + ".") for owner in layer):
+            return number
+    raise AssertionError("%s is in no layer of docs/design.md's map: add it there and here" % module)
+
+
+MODULES = _modules()
+
+
+@pytest.mark.parametrize("module", sorted(name for name in MODULES if name != "sandbox_trust"))
+def test_imports_only_from_layers_below(module):
+    own = _layer(module)
+    for imported in _imports(MODULES[module], MODULES):
+        if imported.startswith(module + ".") or module.startswith(imported + "."):
+            continue  # a package and its own submodules (patches/__init__ and the patch modules)
+        assert _layer(imported) < own or (
+            _layer(imported) == own and module.startswith("sandbox_trust.patches.")
+        ), "%s (layer %d) imports %s (layer %d)" % (module, own, imported, _layer(imported))
+
+
+def test_no_cycle():
+    graph = {module: _imports(path, MODULES) for module, path in MODULES.items()}
+    done, active = set(), []
+
+    def visit(module):
+        if module in active:
+            raise AssertionError("import cycle: %s" % " -> ".join(active[active.index(module) :] + [module]))
+        if module in done:
+            return
+        active.append(module)
+        for imported in graph[module]:
+            visit(imported)
+        active.pop()
+        done.add(module)
+
+    for module in graph:
+        visit(module)
