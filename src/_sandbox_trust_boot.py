@@ -213,7 +213,7 @@ def original(name):
 
 
 def restore_inherited():
-    """Put back what the variables held before any ancestor exported them (opted out, CA gone)."""
+    """Put back what the variables held before any ancestor exported them (this process opted out)."""
     for name, (before, _after) in export_record.items():
         if before is None:
             os.environ.pop(name, None)
@@ -497,8 +497,6 @@ def boot():
             declared = ", interception declared" if settings.declared else ""
             debug("CA %s: %s%s" % (settings.ca_path, "present" if present else "absent", declared))
         if not present and not settings.declared:
-            if export_record:  # a parent's CA that this process does not have: trust it no more
-                restore_inherited()
             return
         install_hook()
         if present:
