@@ -8,18 +8,16 @@ where the library trusts its default roots (or a user's variable, which export e
 """
 
 import hashlib
-import json
-import os
 import ssl
 import subprocess
 
 import pytest
 
 from tests import servers
-from tests.conftest import ROOT
+from tests.harness import SYSTEM_BUNDLE, last_json, script
 from tests.test_more_clients import GrpcOrigin
 
-ISOLATION_PROBES = os.path.join(ROOT, "tests", "isolation_probes.py")
+ISOLATION_PROBES = script("isolation_probe")
 ISOLATION_CLIENTS = ("requests", "httpx", "httpx2", "boto3", "grpcio", "grpcio-health-checking")
 T, R = "trusted", "rejected"
 
@@ -71,9 +69,9 @@ def fingerprints(path):
 
 def isolation_probe(run, venv, client, case, urls, **env):
     process = run(venv, [ISOLATION_PROBES, client, case, *urls], timeout=120, **env)
-    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
-    assert process.returncode == 0 and lines, process.stdout + process.stderr
-    return json.loads(lines[-1]), process
+    found = last_json(process.stdout)
+    assert process.returncode == 0 and found, process.stdout + process.stderr
+    return found, process
 
 
 # (client, case, the user's variable or None, outcomes with the package: private, intercept, unrelated)
@@ -151,4 +149,4 @@ def test_default_roots_are_the_librarys_own_certifi_plus_the_ca(run, venv, inter
     code = "import certifi.core, sys; sys.stdout.write(certifi.core.where())"  # the unpatched function
     certifi = run(venv, ["-c", code], SANDBOX_TRUST_DISABLE="1").stdout
     assert set(found["roots"]) == fingerprints(certifi) | fingerprints(intercept.ca_path)
-    assert fingerprints("/etc/ssl/certs/ca-certificates.crt") - fingerprints(certifi)  # the sets differ here
+    assert fingerprints(SYSTEM_BUNDLE) - fingerprints(certifi)  # the sets differ here

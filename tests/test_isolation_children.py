@@ -8,40 +8,28 @@
 Every child runs from a parent with the package active and, as its twin, from a parent opted out.
 """
 
-import importlib.util
-import json
-import os
 import shutil
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PROBES, ROOT
-from tests.test_isolation import ISOLATION_PROBES, fingerprints, private, venv  # noqa: F401 - fixtures shared with the isolation cases
+from tests.harness import PROBES, SYSTEM_BUNDLE, last_json, load_boot, script
+from tests.test_isolation import ISOLATION_PROBES, fingerprints, private, venv  # noqa: F401 - shared fixtures
 
-PARENT = os.path.join(ROOT, "tests", "isolation_children.py")
+PARENT = script("isolation_parent")
 T, R = "trusted", "rejected"
 
 
-def _load_boot():
-    spec = importlib.util.spec_from_file_location(
-        "sandbox_trust_record_boot", os.path.join(ROOT, "src", "_sandbox_trust_boot.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-boot = _load_boot()
+boot = load_boot()
 
 
 def child(run, python_venv, child_args, options=(), **env):
     """Run ``python ARGS`` as the child of a Python parent (started with ``env``); its JSON line."""
     process = run(python_venv, [PARENT, *options, "--", *child_args], timeout=180, **env)
-    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
-    assert process.returncode == 0 and lines, process.stdout + process.stderr
-    return json.loads(lines[-1]), process
+    found = last_json(process.stdout)
+    assert process.returncode == 0 and found, process.stdout + process.stderr
+    return found, process
 
 
 def report(run, python_venv, options=(), **env):
@@ -126,7 +114,7 @@ def test_rotated_ca_is_rebuilt_from_the_original_base(run, core_venv, intercept,
     found, process = report(run, core_venv, rotate, SANDBOX_CA_CERT=ca_path)
     old, new = fingerprints(intercept.ca_path), fingerprints(unrelated.ca_path)
     certifi = fingerprints(core_venv.site_packages + "/certifi/cacert.pem")
-    system = fingerprints("/etc/ssl/certs/ca-certificates.crt")
+    system = fingerprints(SYSTEM_BUNDLE)
     assert fingerprints(found["env"]["REQUESTS_CA_BUNDLE"]) == certifi | new, process.stderr
     assert fingerprints(found["env"]["SSL_CERT_FILE"]) == system | new
     assert fingerprints(found["env"]["NODE_EXTRA_CA_CERTS"]) == new

@@ -1,4 +1,4 @@
-"""Isolation probes, run in a test venv: ``python isolation_probes.py CLIENT CASE URL...``.
+"""Isolation probes, run in a test venv: ``python tests/scripts/isolation_probe.py CLIENT CASE URL...``.
 
 One probe runs one way of configuring a client (a CASE: the library default, ``verify=False``, the
 app's own CA, ``trust_env=False``, ...) against each URL and prints one JSON line:
@@ -13,8 +13,7 @@ import os
 import ssl
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from probes import _host_port, _outcome  # noqa: E402 - the probes' one definition of an outcome
+from checks import outcome, probes  # this directory is on sys.path: run by path
 
 CASES = {}
 
@@ -198,7 +197,7 @@ def _grpc(roots_from_app):
 
     def get(url):
         roots = open(_app_ca(), "rb").read() if roots_from_app else None
-        host, port = _host_port(url)
+        host, port = probes._host_port(url)
         credentials = grpc.ssl_channel_credentials(root_certificates=roots)
         with grpc.secure_channel("%s:%d" % (host, port), credentials) as channel:
             health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
@@ -213,15 +212,7 @@ case("grpc", "explicit-roots")(lambda: _grpc(True))
 def main():
     client, name, urls = sys.argv[1], sys.argv[2], sys.argv[3:]
     get, roots = CASES[(client, name)]()
-    outcomes = []
-    for url in urls:
-        try:
-            get(url)
-        except BaseException as exc:  # noqa: BLE001 - every failure is classified and reported
-            outcome = _outcome(exc)
-            outcomes.append(outcome if outcome != "error" else "error: %s: %s" % (type(exc).__name__, exc))
-        else:
-            outcomes.append("trusted")
+    outcomes = [outcome(lambda url=url: get(url)) for url in urls]
     print(json.dumps({"outcomes": outcomes, "roots": roots() if roots else None}))
 
 

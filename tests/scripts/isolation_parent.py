@@ -1,10 +1,10 @@
 """A parent Python that starts a child, for the inherited half of isolation (tests/test_isolation_children.py).
 
-``python isolation_children.py [--replace-ca NEW] [--set NAME=VALUE]... -- ARGS...``: after this
+``python tests/scripts/isolation_parent.py [--replace-ca NEW] [--set NAME=VALUE]... -- ARGS...``: after this
 interpreter's start (where sandbox-trust exported its variables), optionally overwrite the CA file
 (``SANDBOX_CA_CERT``) with the content of ``NEW`` (a CA rotated since the parent exported), then run
 ``python ARGS...`` with ``os.environ`` plus the ``--set`` values, passing its output and exit code
-through. ``python isolation_children.py report`` prints the CA variables and, when sandbox-trust runs
+through. ``python tests/scripts/isolation_parent.py report`` prints the CA variables and, when sandbox-trust runs
 in this interpreter, what it recorded as exported.
 """
 
@@ -50,5 +50,9 @@ def spawn(argv):
     sys.exit(process.returncode)
 
 
-if __name__ == "__main__":
+def main():
     report() if sys.argv[1:] == ["report"] else spawn(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
