@@ -295,7 +295,8 @@ def install_hook():
         debug("import hook already installed")
         return
     sys.meta_path.insert(0, PatchAfterImport())
-    debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
+    if settings.debug:  # no formatting on an ordinary start
+        debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
     for name in PATCH_TARGETS:
         if name in sys.modules:  # imported before us (by an earlier .pth): patch it now
             apply_patch(name)
