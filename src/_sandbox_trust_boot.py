@@ -74,27 +74,41 @@ def getenv(name):
     return os.environ.get(name)
 
 
+SWITCH_VALUES = ("1", "0", "")  # the documented values of a switch; "" is as good as unset
+TIMEOUT_VALUES = ("a number of seconds, 0 or more",)
+
+
 class Settings:
     """The environment variables of the README's configuration table, read once.
 
     Switches are on only for exactly "1" (and SANDBOX_TRUST_EXPORT_ENV off only for "0"), the same
-    test the .pth line makes before importing this module.
+    test the .pth line makes before importing this module. Any other value acts as unset and is
+    recorded in ``ignored`` as ``(variable, value, accepted values)``, for ``status`` and a debug line.
     """
 
-    __slots__ = ("ca_path", "declared", "disabled", "timeout", "debug", "export", "cache_dir")
+    __slots__ = ("ca_path", "declared", "disabled", "timeout", "debug", "export", "cache_dir", "ignored")
 
     def __init__(self, environ=None):
         get = getenv if environ is None else environ.get
+        self.ignored = ()
         self.ca_path = get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH
-        self.declared = get("SANDBOX_INTERCEPT_HTTPS") == "1"
-        self.disabled = get("SANDBOX_TRUST_DISABLE") == "1"
-        self.debug = get("SANDBOX_TRUST_DEBUG") == "1"
-        self.export = get("SANDBOX_TRUST_EXPORT_ENV") != "0"
+        self.declared = self._switch(get, "SANDBOX_INTERCEPT_HTTPS") == "1"
+        self.disabled = self._switch(get, "SANDBOX_TRUST_DISABLE") == "1"
+        self.debug = self._switch(get, "SANDBOX_TRUST_DEBUG") == "1"
+        self.export = self._switch(get, "SANDBOX_TRUST_EXPORT_ENV") != "0"
         self.cache_dir = get("SANDBOX_TRUST_CACHE_DIR") or None
+        timeout = get("SANDBOX_TRUST_TIMEOUT")
         try:
-            self.timeout = max(0.0, float(get("SANDBOX_TRUST_TIMEOUT") or DEFAULT_TIMEOUT))
+            self.timeout = max(0.0, float(timeout or DEFAULT_TIMEOUT))
         except ValueError:
             self.timeout = DEFAULT_TIMEOUT
+            self.ignored += (("SANDBOX_TRUST_TIMEOUT", timeout, TIMEOUT_VALUES),)
+
+    def _switch(self, get, name):
+        value = get(name)
+        if value is not None and value not in SWITCH_VALUES:
+            self.ignored += ((name, value, SWITCH_VALUES[:2]),)
+        return value
 
 
 settings = Settings()
@@ -335,8 +349,17 @@ def export_environment(certificates=None):
         if cache_fd is not None:
             os.close(cache_fd)
     if settings.debug:  # skip the formatting on every ordinary start
-        for name, path in changed.items():
-            debug("exported %s=%s" % (name, path))
+        extended = [name for name in changed if export_record[name][0]]  # the user had set these
+        debug(
+            "exported %d variable(s), %d created, %d extended from your value%s; bundles: %s"
+            % (
+                len(changed),
+                len(changed) - len(extended),
+                len(extended),
+                " (%s)" % ", ".join(extended) if extended else "",
+                ", ".join(sorted(set(changed.values()))) or "none new (already set, e.g. by a parent)",
+            )
+        )
     return True
 
 
@@ -374,6 +397,13 @@ def boot():
         if settings.debug:  # no formatting on an ordinary start
             declared = ", interception declared" if settings.declared else ""
             debug("CA %s: %s%s" % (settings.ca_path, "present" if present else "absent", declared))
+            if settings.ignored:
+                debug(
+                    "ignored, as if unset: %s"
+                    % "; ".join(
+                        "%s=%r (accepted: %s)" % (n, v, " or ".join(a)) for n, v, a in settings.ignored
+                    )
+                )
         if not present and not settings.declared:
             return
         install_hook()
