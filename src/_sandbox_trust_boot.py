@@ -74,41 +74,49 @@ def getenv(name):
     return os.environ.get(name)
 
 
-SWITCH_VALUES = ("1", "0", "")  # the documented values of a switch; "" is as good as unset
-TIMEOUT_VALUES = ("a number of seconds, 0 or more",)
-
-
 class Settings:
     """The environment variables of the README's configuration table, read once.
 
     Switches are on only for exactly "1" (and SANDBOX_TRUST_EXPORT_ENV off only for "0"), the same
-    test the .pth line makes before importing this module. Any other value acts as unset and is
-    recorded in ``ignored`` as ``(variable, value, accepted values)``, for ``status`` and a debug line.
+    test the .pth line makes before importing this module. Any other value acts as unset; ``ignored``
+    names those values, for ``status`` and a debug line.
     """
 
-    __slots__ = ("ca_path", "declared", "disabled", "timeout", "debug", "export", "cache_dir", "ignored")
+    __slots__ = ("ca_path", "declared", "disabled", "timeout", "debug", "export", "cache_dir", "_get")
 
     def __init__(self, environ=None):
         get = getenv if environ is None else environ.get
-        self.ignored = ()
+        self._get = get  # for ``ignored``: judged when asked, so an ordinary start pays nothing
         self.ca_path = get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH
-        self.declared = self._switch(get, "SANDBOX_INTERCEPT_HTTPS") == "1"
-        self.disabled = self._switch(get, "SANDBOX_TRUST_DISABLE") == "1"
-        self.debug = self._switch(get, "SANDBOX_TRUST_DEBUG") == "1"
-        self.export = self._switch(get, "SANDBOX_TRUST_EXPORT_ENV") != "0"
+        self.declared = get("SANDBOX_INTERCEPT_HTTPS") == "1"
+        self.disabled = get("SANDBOX_TRUST_DISABLE") == "1"
+        self.debug = get("SANDBOX_TRUST_DEBUG") == "1"
+        self.export = get("SANDBOX_TRUST_EXPORT_ENV") != "0"
         self.cache_dir = get("SANDBOX_TRUST_CACHE_DIR") or None
-        timeout = get("SANDBOX_TRUST_TIMEOUT")
         try:
-            self.timeout = max(0.0, float(timeout or DEFAULT_TIMEOUT))
+            self.timeout = max(0.0, float(get("SANDBOX_TRUST_TIMEOUT") or DEFAULT_TIMEOUT))
         except ValueError:
             self.timeout = DEFAULT_TIMEOUT
-            self.ignored += (("SANDBOX_TRUST_TIMEOUT", timeout, TIMEOUT_VALUES),)
 
-    def _switch(self, get, name):
-        value = get(name)
-        if value is not None and value not in SWITCH_VALUES:
-            self.ignored += ((name, value, SWITCH_VALUES[:2]),)
-        return value
+    @property
+    def ignored(self):
+        """``((variable, value, accepted values), ...)`` for each value that acts as unset."""
+        found = []
+        for name in (
+            "SANDBOX_INTERCEPT_HTTPS",
+            "SANDBOX_TRUST_DISABLE",
+            "SANDBOX_TRUST_DEBUG",
+            "SANDBOX_TRUST_EXPORT_ENV",
+        ):
+            value = self._get(name)
+            if value not in (None, "", "0", "1"):  # "" is as good as unset
+                found.append((name, value, ("1", "0")))
+        timeout = self._get("SANDBOX_TRUST_TIMEOUT")
+        try:
+            float(timeout or DEFAULT_TIMEOUT)
+        except ValueError:
+            found.append(("SANDBOX_TRUST_TIMEOUT", timeout, ("a number of seconds, 0 or more",)))
+        return tuple(found)
 
 
 settings = Settings()
