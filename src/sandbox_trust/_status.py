@@ -132,7 +132,7 @@ def strict_sentence(certificate, issues, enforced):
     here = (
         "this interpreter enforces it"
         if enforced
-        else "this interpreter (Python %d.%d) does not, so this is a warning here" % sys.version_info[:2]
+        else "this interpreter (Python %d.%d) does not enforce it: a warning here" % sys.version_info[:2]
     )
     return (
         "CA certificate %s fails Python 3.13+ strict verification (VERIFY_X509_STRICT): %s. On Python 3.13+ "
