@@ -269,6 +269,13 @@ def test_wait_rejects_a_bad_timeout(run, core_venv, intercept, value):
     assert process.returncode == 2 and "--timeout" in process.stderr and "Traceback" not in process.stderr
     fine = cli(run, core_venv, "wait", "--timeout", "0", SANDBOX_CA_CERT=intercept.ca_path)
     assert fine.returncode == 0, fine.stderr
+    status = cli(run, core_venv, "status", "--wait", "--timeout", value, SANDBOX_CA_CERT=intercept.ca_path)
+    assert status.returncode == 2 and "--timeout" in status.stderr
+
+
+def test_status_timeout_needs_wait(run, core_venv, intercept):
+    process = cli(run, core_venv, "status", "--timeout", "1", SANDBOX_CA_CERT=intercept.ca_path)
+    assert process.returncode == 2 and "--timeout only applies with --wait" in process.stderr
 
 
 # --- the CLI explains itself ----------------------------------------------------------------------

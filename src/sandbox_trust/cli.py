@@ -291,4 +291,6 @@ def main(argv=None):
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command == "status" and args.timeout is not None and not args.wait:
+        parser.error("status: --timeout only applies with --wait")
     return args.run(args)
