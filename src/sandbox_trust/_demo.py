@@ -287,7 +287,7 @@ def main():
             os.mkdir(os.path.join(directory, name), 0o700)
         try:
             how, ca_path, leaf, key = mint(os.path.join(directory, "injected"))
-            _, unrelated_ca, unrelated_leaf, unrelated_key = mint(os.path.join(directory, "unrelated"))
+            *_, unrelated_leaf, unrelated_key = mint(os.path.join(directory, "unrelated"))
         except DemoError as exc:
             sys.stderr.write("sandbox-trust demo: %s\n" % exc)
             return 1
@@ -297,9 +297,10 @@ def main():
                 ("interceptor", (leaf, key)),
                 ("unrelated", (unrelated_leaf, unrelated_key)),
             ):
-                servers.append(Interceptor(*chain))
-                threading.Thread(target=servers[-1].serve_forever, daemon=True).start()
-                urls[origin] = servers[-1].url
+                server = Interceptor(*chain)
+                threading.Thread(target=server.serve_forever, daemon=True).start()
+                servers.append(server)  # serving: shutdown() below returns (it waits for the loop)
+                urls[origin] = server.url
             clients, tools = available_clients()
             print("throwaway CA (minted with %s): %s" % (how, ca_path))
             print("interceptor: %s, signed by that CA" % urls["interceptor"])
