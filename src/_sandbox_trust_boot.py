@@ -479,7 +479,7 @@ def export_environment(certificates=None):
             if getenv(RECORD_VARIABLE) != record:
                 os.environ[RECORD_VARIABLE] = record
     if settings.debug:  # skip the formatting on every ordinary start
-        extended = [name for name in changed if export_record[name][0]]  # the user had set these
+        extended = [name for name in changed if export_record.get(name, (None,))[0]]  # the user had set these
         debug(
             "exported %d variable(s), %d created, %d extended from your value%s; bundles: %s"
             % (
