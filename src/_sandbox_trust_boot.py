@@ -255,7 +255,7 @@ PATCH_TARGETS = {
     "pip._vendor.requests.sessions": "pip_requests_session",
     "httpx": "httpx_config",
     "httpcore2": "httpcore2_ssl",
-    "botocore.session": "botocore_endpoint",
+    "botocore.endpoint": "botocore_endpoint",
     "pycurl": "pycurl_handle",
     "grpc": "grpc_credentials",
 }

@@ -16,6 +16,7 @@ import pytest
 from tests import servers
 from tests.harness import SYSTEM_BUNDLE, last_json, script
 from tests.test_more_clients import GrpcOrigin
+from tests.test_patches import assert_patch_cycle
 
 ISOLATION_PROBES = script("isolation_probe")
 ISOLATION_CLIENTS = ("requests", "httpx", "httpx2", "boto3", "grpcio", "grpcio-health-checking")
@@ -150,3 +151,10 @@ def test_default_roots_are_the_librarys_own_certifi_plus_the_ca(run, venv, inter
     certifi = run(venv, ["-c", code], SANDBOX_TRUST_DISABLE="1").stdout
     assert set(found["roots"]) == fingerprints(certifi) | fingerprints(intercept.ca_path)
     assert fingerprints(SYSTEM_BUNDLE) - fingerprints(certifi)  # the sets differ here
+
+
+@pytest.mark.parametrize(
+    "patch", ["pip_requests_session", "httpx_config", "httpcore2_ssl", "botocore_endpoint"]
+)
+def test_isolation_patches_apply_and_revert_by_identity(run, venv, intercept, patch):
+    assert_patch_cycle(run, venv, intercept.ca_path, patch)

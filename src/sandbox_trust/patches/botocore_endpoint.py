@@ -7,14 +7,14 @@ extends with the CA). With the introduced values hidden it follows that rule unc
 
 import sys
 
-import botocore.configprovider
-import botocore.endpoint
+import botocore.configprovider  # needs only modules that botocore.endpoint loaded already
 
 import _sandbox_trust_boot as boot
 from sandbox_trust.patches import Patch
 from sandbox_trust.patches._environment import introduced
 
-_ = sys.modules["botocore.session"]  # patched right after botocore/session.py ran (both modules loaded)
+# Patched right after botocore/endpoint.py ran, before the package binds it as an attribute.
+endpoint = sys.modules["botocore.endpoint"]
 
 
 def _get_verify_value(self, verify):
@@ -40,7 +40,7 @@ def provide(self):
 _PATCH = Patch(
     "botocore EndpointCreator._get_verify_value and EnvironmentProvider.provide",
     [
-        (botocore.endpoint.EndpointCreator, "_get_verify_value", _get_verify_value),
+        (endpoint.EndpointCreator, "_get_verify_value", _get_verify_value),
         (botocore.configprovider.EnvironmentProvider, "provide", provide),
     ],
 )
