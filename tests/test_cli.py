@@ -482,6 +482,32 @@ def test_env_opted_out_exports_nothing(run, core_venv, intercept):
     assert process.returncode == 60, process.stderr
 
 
+MERGED_VERIFY = (
+    "import requests; s = requests.Session(); "
+    "print(s.merge_environment_settings('https://example.test/', {}, None, None, None)['verify'])"
+)
+
+
+def test_env_records_its_values_for_python_children(run, core_venv, intercept):
+    """A Python started from an ``eval "$(sandbox-trust env)"`` shell knows the values are the package's:
+    its requests keeps its own default (``verify`` stays True) as it would without the package."""
+    exports = cli(run, core_venv, "env", SANDBOX_CA_CERT=intercept.ca_path)
+    assert exports.returncode == 0 and "export SANDBOX_TRUST_EXPORTED=" in exports.stdout, exports.stderr
+    without_record = "\n".join(
+        line for line in exports.stdout.splitlines() if "SANDBOX_TRUST_EXPORTED" not in line
+    )
+    for lines, expected in ((exports.stdout, "True"), (without_record, "REQUESTS_CA_BUNDLE")):
+        process = shell(
+            run,
+            core_venv,
+            '%s\npython -c "%s"; printf "%%s\\n" "$REQUESTS_CA_BUNDLE"' % (lines, MERGED_VERIFY),
+            SANDBOX_CA_CERT=intercept.ca_path,
+        )
+        verify, variable = process.stdout.splitlines()
+        # Without the record the value looks like the user's own, and requests must obey it.
+        assert verify == ("True" if expected == "True" else variable), process.stdout + process.stderr
+
+
 def test_env_output_is_quoted_for_the_shell(run, core_venv, intercept, tmp_path):
     cache = tmp_path / 'it\'s a "cache" $HOME `x`'
     process = cli(

@@ -110,13 +110,19 @@ def cmd_env(args):
     if not state.valid:
         sys.stderr.write("sandbox-trust: no usable CA: %s\n" % state.error)
         return 1
+    original = environ_before_start(os.environ)
     lines = []
-    for name, (_base, path) in sorted(planned_bundles(environ_before_start(os.environ)).items()):
+    record = {}  # what a start records for its children: they then know these values are ours
+    for name, (_base, path) in sorted(planned_bundles(original).items()):
         if path is not None:
             lines.append("export %s=%s" % (name, shell_quote(path)))
+            if original.get(name) != path:
+                record[name] = (original.get(name), path)
     if not lines:
         sys.stderr.write("sandbox-trust: no private cache directory is usable: no bundle to export\n")
         return 1
+    if record:
+        lines.append("export %s=%s" % (boot.RECORD_VARIABLE, shell_quote(boot.encode_record(record))))
     print("\n".join(lines))
     return 0
 
