@@ -81,7 +81,7 @@ class Settings:
     test the .pth line makes before importing this module.
     """
 
-    __slots__ = ("ca_path", "declared", "disabled", "timeout", "debug", "export", "cache_dir")
+    __slots__ = ("ca_path", "declared", "disabled", "timeout", "debug", "export", "cache_dir", "lazy_roots")
 
     def __init__(self, environ=None):
         get = getenv if environ is None else environ.get
@@ -91,6 +91,7 @@ class Settings:
         self.debug = get("SANDBOX_TRUST_DEBUG") == "1"
         self.export = get("SANDBOX_TRUST_EXPORT_ENV") != "0"
         self.cache_dir = get("SANDBOX_TRUST_CACHE_DIR") or None
+        self.lazy_roots = get("SANDBOX_TRUST_LAZY_ROOTS") != "0"
         try:
             self.timeout = max(0.0, float(get("SANDBOX_TRUST_TIMEOUT") or DEFAULT_TIMEOUT))
         except ValueError:

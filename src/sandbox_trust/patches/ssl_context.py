@@ -11,8 +11,13 @@ Never weaker: the CA is only *added*, and only to contexts that verify servers; 
 for the server side (PROTOCOL_TLS_SERVER, or default certs for Purpose.CLIENT_AUTH) never gets it,
 not even through a merged bundle exported in SSL_CERT_FILE: it is loaded without the CA.
 A ``load_verify_locations`` of any other file (an app's own pinned CA) is left exactly as asked.
+
+Lazy roots: where a client context would parse a default-roots bundle, it gets the same
+certificates from a hashed directory that OpenSSL reads one issuer at a time (``_hashed_dirs``;
+docs/design.md, "Lazy roots"). The CA itself is always loaded eagerly.
 """
 
+import _ssl
 import os
 import ssl
 import sys
@@ -33,6 +38,9 @@ def _default_root_locations():
 
 
 _DEFAULT_ROOT_LOCATIONS = _default_root_locations()
+# OpenSSL's compiled-in defaults and the variables that override them, read at each call as it does.
+_CAFILE_ENV, _OPENSSL_CAFILE, _CAPATH_ENV, _OPENSSL_CAPATH = _ssl.get_default_verify_paths()
+_SYSTEM_BUNDLES = frozenset(os.path.realpath(path) for path in boot.SYSTEM_BUNDLE_CANDIDATES)
 
 
 def loads_default_roots(cafile, capath):
@@ -49,6 +57,71 @@ def loads_default_roots(cafile, capath):
 def _verifies_servers(context):
     # PROTOCOL_TLS (deprecated, role-less) counts as a client: urllib3 1.x builds its clients so.
     return context.protocol != ssl.PROTOCOL_TLS_SERVER
+
+
+_lazy_bases = {}  # path -> True when it is a base whose roots may come from a hashed directory
+_OTHER = "other"  # a context's _sandbox_trust_roots once it loaded anything but one hashed directory
+
+
+def _is_lazy_base(path):
+    """The system bundle (by any name), a certifi copy, or a bundle sandbox-trust merged."""
+    known = _lazy_bases.get(path)
+    if known is None:
+        from sandbox_trust import _hashed_dirs
+
+        known = (
+            os.path.realpath(path) in _SYSTEM_BUNDLES
+            or path.endswith(_CERTIFI_BUNDLE_SUFFIX)
+            or _hashed_dirs.is_merged_bundle(path)
+        )
+        _lazy_bases[path] = known
+    return known
+
+
+def _lazy_roots(context, path):
+    """The hashed directory to load instead of the bundle ``path`` into ``context``, or None.
+
+    Only into a context that holds nothing yet, or only this directory: OpenSSL asks a directory
+    for a subject only when no certificate of that subject is in the store already, and asks its
+    directories in the order they were added, so anything loaded before would shadow the roots.
+    """
+    if not boot.settings.lazy_roots or not path or not _is_lazy_base(path):
+        return None
+    try:
+        from sandbox_trust import _ca, _hashed_dirs
+
+        certificates = _ca.certificates()
+        roots = _hashed_dirs.roots_for(path, certificates) if certificates is not None else None
+        if roots is None:
+            return None
+        state = getattr(context, "_sandbox_trust_roots", None)
+        if state is None:
+            stats = context.cert_store_stats()
+            if stats["x509"] or stats["crl"]:
+                return None
+            context._sandbox_trust_roots = roots.capath
+        elif state != roots.capath:
+            return None
+        return roots
+    except AttributeError:  # a subclass with __slots__: loaded eagerly
+        return None
+    except Exception:
+        boot.internal_error("finding lazy roots")
+        return None
+
+
+def _load_lazily(context, roots):
+    load = _original["load_verify_locations"]
+    load(context, capath=roots.capath)
+    if roots.cadata:
+        load(context, cadata=roots.cadata)
+
+
+def _loaded_eagerly(context):
+    try:
+        context._sandbox_trust_roots = _OTHER
+    except AttributeError:  # a subclass with __slots__: nothing lazy is ever loaded into it then
+        pass
 
 
 def _add_ca(context):
@@ -103,7 +176,17 @@ def _set_server_default_paths(context):
 def set_default_verify_paths(self):
     if not _verifies_servers(self):
         return _set_server_default_paths(self)
-    _original["set_default_verify_paths"](self)
+    roots = _lazy_roots(self, os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE))
+    if roots is None:
+        _original["set_default_verify_paths"](self)
+        _loaded_eagerly(self)
+    else:
+        # OpenSSL's default file, from the directory; its default directory lookup as it was, after
+        # ours: for a subject in both, the bundle's certificates shadowed the directory's before too.
+        _load_lazily(self, roots)
+        capath = os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
+        if capath:
+            _original["load_verify_locations"](self, capath=capath)
     _add_ca(self)
 
 
@@ -122,8 +205,15 @@ def load_default_certs(self, purpose=ssl.Purpose.SERVER_AUTH):
 def load_verify_locations(self, cafile=None, capath=None, cadata=None):
     if not _verifies_servers(self):
         return _load_for_server(self, cafile, capath, cadata)
-    _original["load_verify_locations"](self, cafile, capath, cadata)
-    if loads_default_roots(cafile, capath):
+    roots = None
+    if cafile is not None and capath is None and cadata is None:
+        roots = _lazy_roots(self, os.fsdecode(cafile))
+    if roots is None:
+        _original["load_verify_locations"](self, cafile, capath, cadata)
+        _loaded_eagerly(self)
+    else:
+        _load_lazily(self, roots)
+    if roots is not None or loads_default_roots(cafile, capath):
         _add_ca(self)
 
 
