@@ -17,7 +17,7 @@ CLIENTS = os.path.join(ROOT, "benchmarks", "clients.py")
 PTH_LINE = open(os.path.join(ROOT, "src", "sandbox_trust.pth")).read().strip()
 
 # What every bench venv holds; peers are switched on one at a time.
-PACKAGES = ("requests", "httpx", "certifi", "truststore", "wrapt")
+PACKAGES = ("requests", "httpx", "certifi", "truststore", "wrapt", "aiohttp")
 PEERS = {"pip-system-certs": "pip-system-certs==5.3", "certifi-linux": "certifi-linux==1.1"}
 SWITCHABLE = ("sandbox-trust",) + tuple(PEERS)
 DEFAULT_CA_PATH = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"

@@ -40,7 +40,6 @@ def _default_root_locations():
 _DEFAULT_ROOT_LOCATIONS = _default_root_locations()
 # OpenSSL's compiled-in defaults and the variables that override them, read at each call as it does.
 _CAFILE_ENV, _OPENSSL_CAFILE, _CAPATH_ENV, _OPENSSL_CAPATH = _ssl.get_default_verify_paths()
-_SYSTEM_BUNDLES = frozenset(os.path.realpath(path) for path in boot.SYSTEM_BUNDLE_CANDIDATES)
 
 
 def loads_default_roots(cafile, capath):
@@ -60,6 +59,7 @@ def _verifies_servers(context):
 
 
 _lazy_bases = {}  # path -> True when it is a base whose roots may come from a hashed directory
+_system_bundles = []  # their real paths, resolved at the first lookup: not at `import ssl`
 _OTHER = "other"  # a context's _sandbox_trust_roots once it loaded anything but one hashed directory
 
 
@@ -69,8 +69,10 @@ def _is_lazy_base(path):
     if known is None:
         from sandbox_trust import _hashed_dirs
 
+        if not _system_bundles:
+            _system_bundles.extend(os.path.realpath(p) for p in boot.SYSTEM_BUNDLE_CANDIDATES)
         known = (
-            os.path.realpath(path) in _SYSTEM_BUNDLES
+            os.path.realpath(path) in _system_bundles
             or path.endswith(_CERTIFI_BUNDLE_SUFFIX)
             or _hashed_dirs.is_merged_bundle(path)
         )
