@@ -109,6 +109,22 @@ def directory_only(capath, *urls):
 
 
 @probe
+def two_bases(cafile, order, url):
+    """A context that loads the bundle ``cafile`` and the default paths, in ``order``, as truststore does."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    steps = {
+        "file": lambda: context.load_verify_locations(cafile),
+        "default": context.set_default_verify_paths,
+    }
+    for step in order.split(","):
+        steps[step]()
+    before = context.cert_store_stats()
+    outcome, detail = _handshake(context, url)
+    state = getattr(context, "_sandbox_trust_roots", None)
+    print(json.dumps({"outcome": outcome, "detail": detail, "before": before, "state": state}))
+
+
+@probe
 def environ(*names):
     print(json.dumps({name: os.environ.get(name) for name in names}))
 

@@ -355,6 +355,36 @@ def test_chains_as_with_eager_loading(run, core_venv, intercept, cache, tmp_path
             )
 
 
+@pytest.mark.parametrize("order", ("file,default,file,default", "default,file"))
+@pytest.mark.parametrize("lazy", ("1", "0"))
+def test_two_bases_in_one_context_as_with_eager_loading(
+    run, core_venv, intercept, cache, tmp_path, order, lazy
+):
+    """truststore loads certifi, then the default paths, into one context: a subject in both bases
+    with different certificates (a renewed root) must reach both, whichever directory answers first."""
+    old, new = mint("renewed root"), mint("renewed root")
+    certifi = tmp_path / "vendored" / "certifi" / "cacert.pem"  # any certifi copy counts as default roots
+    certifi.parent.mkdir(parents=True)
+    certifi.write_bytes(open(SYSTEM_BUNDLE, "rb").read() + old.pem)
+    env = {
+        "SANDBOX_CA_CERT": intercept.ca_path,
+        "SANDBOX_TRUST_CACHE_DIR": cache,
+        "SSL_CERT_FILE": user_bundle(tmp_path, new),
+        "SANDBOX_TRUST_LAZY_ROOTS": lazy,
+    }
+    for number, root in enumerate((old, new)):
+        leaf = mint("leaf", issuer=root, hostname="localhost")
+        with Origin(str(tmp_path / ("origin-%d" % number)), leaf) as origin:
+            report, _ = probe(run, core_venv, "two_bases", str(certifi), order, origin.url, **env)
+            assert report["outcome"] == "trusted", (number, report)
+            lazily = lazy == "1" and order.startswith("file")  # a foreign directory first: eagerly
+            assert (report["before"]["x509"] < 20) == lazily, report
+    report, _ = probe(
+        run, core_venv, "two_bases", str(certifi), order, intercept.url, SANDBOX_TRUST_DISABLE="1", **env
+    )
+    assert report["outcome"] == "rejected", report
+
+
 def test_python_313_strict_and_partial_chain_flags_as_eagerly(run, make_venv, intercept, cache, tmp_path):
     python = "/root/.pyenv/versions/3.13.0/bin/python3"
     if not os.path.exists(python):

@@ -101,6 +101,100 @@ def _find_or_build(path, certificates):
     return LazyRoots(os.path.join(directory, name), cadata)
 
 
+_entries = {}  # hashed directory -> {subject hash: frozenset of its files' contents}
+_shadowed = {}  # (earlier directories, directory) -> DER to load eagerly, or None
+
+
+def shadowed(earlier, capath):
+    """DER to load eagerly with ``capath`` added after the hashed directories ``earlier``, or None.
+
+    For a subject hash that an earlier directory holds too, OpenSSL never reaches ``capath``: where
+    their certificates differ, all of them are loaded eagerly, which is what parsing both bundles
+    left in the store. Read once per process per pair of directories.
+    """
+    if not earlier:
+        return b""
+    key = (earlier, capath)
+    if key not in _shadowed:
+        try:
+            later = _files(capath)
+            before = [_files(directory) for directory in earlier]
+            pems = set()
+            for digest, files in later.items():
+                others = [entries[digest] for entries in before if digest in entries]
+                if any(other != files for other in others):
+                    pems.update(files.union(*others))
+            _shadowed[key] = b"".join(der for pem in sorted(pems) for der in parse_pem(pem).der)
+        except (OSError, CAFileError) as exc:
+            boot.debug("cannot compare %s with %s: %s" % (capath, ", ".join(earlier), exc))
+            _shadowed[key] = None
+    return _shadowed[key]
+
+
+def held_by(directories, digests):
+    """DER of the certificates named ``<digest>.<n>`` in ``directories`` (``digests`` None: all)."""
+    pems = set()
+    for capath in directories:
+        files = _files(capath)
+        for digest in files if digests is None else digests:
+            pems.update(files.get(digest, ()))
+    return b"".join(der for pem in sorted(pems) for der in parse_pem(pem).der)
+
+
+_file_digests = {}  # (path, stat signature) -> subject hashes of its certificates, or None
+
+
+def file_digests(path):
+    """Subject hashes of the certificates in the PEM file ``path``; None when one is not certain."""
+    try:
+        key = (path, boot.file_signature(path))
+    except OSError:
+        return set()  # OpenSSL loaded nothing from it either
+    if key not in _file_digests:
+        try:
+            data = _bundles._read_file(path)
+            named = _nameable(data)
+            _file_digests[key] = None if named is None else {name.partition(".")[0] for name, _ in named}
+        except OSError:
+            _file_digests[key] = None
+    return _file_digests[key]
+
+
+def cadata_digests(cadata):
+    """Subject hashes of ``cadata`` (PEM text or concatenated DER); None when one is not certain."""
+    try:
+        if isinstance(cadata, str):
+            der = parse_pem(cadata.encode("ascii"), source="cadata").der
+        else:
+            der = _split_der(bytes(cadata))
+    except (ValueError, CAFileError, TypeError):
+        return None
+    digests = {subject_hash(one) for one in der}
+    return None if None in digests else digests
+
+
+def _split_der(data):
+    from sandbox_trust._x509 import _tlv
+
+    parts, position = [], 0
+    while position < len(data):
+        _tag, _start, end = _tlv(data, position, len(data))
+        parts.append(data[position:end])
+        position = end
+    return parts
+
+
+def _files(capath):
+    entries = _entries.get(capath)
+    if entries is None:
+        found = {}
+        for name in os.listdir(capath):
+            with open(os.path.join(capath, name), "rb") as f:
+                found.setdefault(name.partition(".")[0], set()).add(f.read())
+        entries = _entries[capath] = {digest: frozenset(files) for digest, files in found.items()}
+    return entries
+
+
 def _directory_name(fd, directory, path):
     """``roots-<sha256 of the base>-<version>``: from a merged bundle's own name, else via an index."""
     if os.path.dirname(path) == directory and is_merged_bundle(path):

@@ -60,7 +60,11 @@ def _verifies_servers(context):
 
 _lazy_bases = {}  # path -> True when it is a base whose roots may come from a hashed directory
 _system_bundles = []  # their real paths, resolved at the first lookup: not at `import ssl`
-_OTHER = "other"  # a context's _sandbox_trust_roots once it loaded anything but one hashed directory
+# What a context loaded through these methods, in order: our hashed directories, _DIRECTORY (one
+# not ours: OpenSSL's default, a user's) and _OTHER (anything else: a file, cadata), each once.
+_STATE = "_sandbox_trust_roots"
+_DIRECTORY = "directory"
+_OTHER = "other"
 
 
 def _is_lazy_base(path):
@@ -81,11 +85,13 @@ def _is_lazy_base(path):
 
 
 def _lazy_roots(context, path):
-    """The hashed directory to load instead of the bundle ``path`` into ``context``, or None.
+    """``(hashed directory, DER to load with it)`` instead of the bundle ``path``, or None: eagerly.
 
-    Only into a context that holds nothing yet, or only this directory: OpenSSL asks a directory
-    for a subject only when no certificate of that subject is in the store already, and asks its
-    directories in the order they were added, so anything loaded before would shadow the roots.
+    OpenSSL asks a directory for a subject only when no certificate of that subject is in the
+    store, and asks its directories in the order they were added, stopping at the first that has
+    one: a certificate or a foreign directory loaded before would shadow the roots. So only into a
+    context that holds nothing else, and after another hashed directory only with the certificates
+    of the subjects both hold (where they differ) loaded eagerly (docs/design.md, "Lazy roots").
     """
     if not boot.settings.lazy_roots or not path or not _is_lazy_base(path):
         return None
@@ -96,15 +102,21 @@ def _lazy_roots(context, path):
         roots = _hashed_dirs.roots_for(path, certificates) if certificates is not None else None
         if roots is None:
             return None
-        state = getattr(context, "_sandbox_trust_roots", None)
+        state = getattr(context, _STATE, None)
         if state is None:
             stats = context.cert_store_stats()
             if stats["x509"] or stats["crl"]:
                 return None
-            context._sandbox_trust_roots = roots.capath
-        elif state != roots.capath:
+            state = ()
+        if roots.capath in state:
+            return roots.capath, roots.cadata
+        if _DIRECTORY in state or _OTHER in state:
             return None
-        return roots
+        shadowed = _hashed_dirs.shadowed(state, roots.capath)
+        if shadowed is None:
+            return None
+        setattr(context, _STATE, state + (roots.capath,))
+        return roots.capath, roots.cadata + shadowed
     except AttributeError:  # a subclass with __slots__: loaded eagerly
         return None
     except Exception:
@@ -112,18 +124,46 @@ def _lazy_roots(context, path):
         return None
 
 
-def _load_lazily(context, roots):
+def _load_lazily(context, lazy):
+    capath, cadata = lazy
     load = _original["load_verify_locations"]
-    load(context, capath=roots.capath)
-    if roots.cadata:
-        load(context, cadata=roots.cadata)
+    load(context, capath=capath)
+    if cadata:
+        load(context, cadata=cadata)
 
 
-def _loaded_eagerly(context):
+def _loaded(context, marker, cafile=None, cadata=None):
+    """Record that ``context`` loaded something else; keep our directories' roots reachable.
+
+    A certificate loaded after a hashed directory shadows the directory's certificates of its
+    subject (OpenSSL asks the store first), so those are loaded eagerly with it.
+    """
+    state = getattr(context, _STATE, ())
     try:
-        context._sandbox_trust_roots = _OTHER
+        if marker not in state:
+            setattr(context, _STATE, state + (marker,))
     except AttributeError:  # a subclass with __slots__: nothing lazy is ever loaded into it then
-        pass
+        return
+    directories = tuple(entry for entry in state if entry not in (_DIRECTORY, _OTHER))
+    if marker != _OTHER or not directories:
+        return
+    try:
+        from sandbox_trust import _hashed_dirs
+
+        digests = set()
+        for found in (
+            _hashed_dirs.file_digests(os.fsdecode(cafile)) if cafile is not None else set(),
+            _hashed_dirs.cadata_digests(cadata) if cadata is not None else set(),
+        ):
+            if found is None:
+                digests = None  # a subject not known for certain: every root of ours, eagerly
+                break
+            digests.update(found)
+        der = _hashed_dirs.held_by(directories, digests)
+        if der:
+            _original["load_verify_locations"](context, cadata=der)
+    except Exception:
+        boot.internal_error("keeping lazy roots reachable")
 
 
 def _add_ca(context):
@@ -178,17 +218,19 @@ def _set_server_default_paths(context):
 def set_default_verify_paths(self):
     if not _verifies_servers(self):
         return _set_server_default_paths(self)
-    roots = _lazy_roots(self, os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE))
-    if roots is None:
+    cafile = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE)
+    lazy = _lazy_roots(self, cafile)
+    if lazy is None:
         _original["set_default_verify_paths"](self)
-        _loaded_eagerly(self)
+        _loaded(self, _OTHER, cafile=cafile or None)
     else:
         # OpenSSL's default file, from the directory; its default directory lookup as it was, after
         # ours: for a subject in both, the bundle's certificates shadowed the directory's before too.
-        _load_lazily(self, roots)
+        _load_lazily(self, lazy)
         capath = os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
         if capath:
             _original["load_verify_locations"](self, capath=capath)
+            _loaded(self, _DIRECTORY)
     _add_ca(self)
 
 
@@ -207,15 +249,18 @@ def load_default_certs(self, purpose=ssl.Purpose.SERVER_AUTH):
 def load_verify_locations(self, cafile=None, capath=None, cadata=None):
     if not _verifies_servers(self):
         return _load_for_server(self, cafile, capath, cadata)
-    roots = None
+    lazy = None
     if cafile is not None and capath is None and cadata is None:
-        roots = _lazy_roots(self, os.fsdecode(cafile))
-    if roots is None:
+        lazy = _lazy_roots(self, os.fsdecode(cafile))
+    if lazy is None:
         _original["load_verify_locations"](self, cafile, capath, cadata)
-        _loaded_eagerly(self)
+        if cafile is not None or cadata is not None:
+            _loaded(self, _OTHER, cafile=cafile, cadata=cadata)
+        if capath is not None:  # after ours: OpenSSL asks it only for subjects ours does not hold
+            _loaded(self, _DIRECTORY)
     else:
-        _load_lazily(self, roots)
-    if roots is not None or loads_default_roots(cafile, capath):
+        _load_lazily(self, lazy)
+    if lazy is not None or loads_default_roots(cafile, capath):
         _add_ca(self)
 
 
