@@ -10,9 +10,10 @@ ASCII letters lowercased, and re-tagged UTF8String.
 
 Where OpenSSL would refuse the name (so the certificate cannot load at all) or this module is not
 sure to match it byte for byte, the answer is None and the caller loads that certificate eagerly.
-"""
 
-from sandbox_trust._x509 import _children, _tlv
+Standard library only, and no other sandbox_trust module: its own few lines of DER reading keep it
+beside ``_x509`` in the bottom layer and spare it ``datetime``, which ``_x509`` needs for dates.
+"""
 
 # asn1_string_canon's ASN1_MASK_CANON, read by ASN1_STRING_to_UTF8 (crypto/asn1/a_strex.c
 # tag2nbyte): the one-byte types are taken byte for byte as code points, i.e. Latin-1, unchecked.
@@ -28,6 +29,34 @@ _NUMERICSTRING = 0x12
 
 class _Uncertain(Exception):
     """OpenSSL refuses this name, or its canonical form is not known here with certainty."""
+
+
+def _tlv(data, position, end):
+    """``(tag, content_start, content_end)`` of the element at ``position``; definite lengths only."""
+    if position + 2 > end or data[position] & 0x1F == 0x1F:  # X.509 uses no multi-byte tags
+        raise _Uncertain("element")
+    first = data[position + 1]
+    start = position + 2
+    if first & 0x80:
+        count = first & 0x7F
+        if count == 0 or count > 4 or start + count > end:  # 0 would be BER's indefinite length
+            raise _Uncertain("length")
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    else:
+        length = first
+    if start + length > end:
+        raise _Uncertain("element runs past its container")
+    return data[position], start, start + length
+
+
+def _children(data, start, end):
+    """The elements inside ``data[start:end]``: ``[(tag, start, end), ...]``."""
+    items = []
+    while start < end:
+        items.append(_tlv(data, start, end))
+        start = items[-1][2]
+    return items
 
 
 def _der(tag, content):
@@ -120,7 +149,7 @@ def _canonical_name(der, start, end):
 def subject_hash(der):
     """``openssl x509 -noout -subject_hash`` of a DER certificate, or None if not certain."""
     try:
-        der = bytes(der)
+        der = bytes(memoryview(der))  # bytes-like only: bytes(12) would be twelve zero bytes
         canonical = _canonical_name(der, *_subject(der))
         import hashlib  # here, not at module level: its OpenSSL set-up is costly
 
@@ -141,7 +170,7 @@ def hashed_names(ders):
     counts = {}
     for der in ders:
         try:
-            key = bytes(der)
+            key = bytes(memoryview(der))
         except TypeError:
             eager.append(der)
             continue
