@@ -11,9 +11,11 @@ ASCII letters lowercased, and re-tagged UTF8String.
 Where OpenSSL would refuse the name (so the certificate cannot load at all) or this module is not
 sure to match it byte for byte, the answer is None and the caller loads that certificate eagerly.
 
-Standard library only, and no other sandbox_trust module: its own few lines of DER reading keep it
-beside ``_x509`` in the bottom layer and spare it ``datetime``, which ``_x509`` needs for dates.
+Standard library only; DER framing comes from ``_der``, which ``_x509`` shares (``_x509`` itself would
+bring ``datetime``, which only dates need).
 """
+
+from sandbox_trust._der import children, element, encode
 
 # asn1_string_canon's ASN1_MASK_CANON, read by ASN1_STRING_to_UTF8 (crypto/asn1/a_strex.c
 # tag2nbyte): the one-byte types are taken byte for byte as code points, i.e. Latin-1, unchecked.
@@ -29,42 +31,6 @@ _NUMERICSTRING = 0x12
 
 class _Uncertain(Exception):
     """OpenSSL refuses this name, or its canonical form is not known here with certainty."""
-
-
-def _tlv(data, position, end):
-    """``(tag, content_start, content_end)`` of the element at ``position``; definite lengths only."""
-    if position + 2 > end or data[position] & 0x1F == 0x1F:  # X.509 uses no multi-byte tags
-        raise _Uncertain("element")
-    first = data[position + 1]
-    start = position + 2
-    if first & 0x80:
-        count = first & 0x7F
-        if count == 0 or count > 4 or start + count > end:  # 0 would be BER's indefinite length
-            raise _Uncertain("length")
-        length = int.from_bytes(data[start : start + count], "big")
-        start += count
-    else:
-        length = first
-    if start + length > end:
-        raise _Uncertain("element runs past its container")
-    return data[position], start, start + length
-
-
-def _children(data, start, end):
-    """The elements inside ``data[start:end]``: ``[(tag, start, end), ...]``."""
-    items = []
-    while start < end:
-        items.append(_tlv(data, start, end))
-        start = items[-1][2]
-    return items
-
-
-def _der(tag, content):
-    length = len(content)
-    if length < 0x80:
-        return bytes((tag, length)) + content
-    size = (length.bit_length() + 7) // 8
-    return bytes((tag, 0x80 | size)) + length.to_bytes(size, "big") + content
 
 
 def _check_oid(content):
@@ -101,21 +67,21 @@ def _text(tag, raw):
 
 def _canonical_value(tag, raw):
     if tag == _NUMERICSTRING:
-        return _der(tag, raw)
+        return encode(tag, raw)
     # bytes.split() and ossl_isspace agree: ASCII space, \t, \n, \v, \f, \r; bytes >= 0x80 are
     # never whitespace and bytes.lower() changes only A-Z, as ossl_tolower does.
-    return _der(_UTF8STRING, b" ".join(_text(tag, raw).split()).lower())
+    return encode(_UTF8STRING, b" ".join(_text(tag, raw).split()).lower())
 
 
 def _subject(der):
     """``(start, end)`` of the subject Name's content in a DER certificate."""
-    tag, start, end = _tlv(der, 0, len(der))
+    tag, start, end = element(der, 0, len(der))
     if tag != 0x30 or end != len(der):
         raise _Uncertain("certificate")
-    parts = _children(der, start, end)
+    parts = children(der, start, end)
     if len(parts) != 3 or parts[0][0] != 0x30:
         raise _Uncertain("certificate")
-    tbs = _children(der, parts[0][1], parts[0][2])
+    tbs = children(der, parts[0][1], parts[0][2])
     if tbs and tbs[0][0] == 0xA0:  # [0] EXPLICIT version
         tbs = tbs[1:]
     if len(tbs) < 6 or [item[0] for item in tbs[:5]] != [0x02, 0x30, 0x30, 0x30, 0x30]:
@@ -126,23 +92,23 @@ def _subject(der):
 def _canonical_name(der, start, end):
     """x509_name_canon of the Name whose content is ``der[start:end]``; raises _Uncertain."""
     sets = []
-    for rdn_tag, rdn_start, rdn_end in _children(der, start, end):
+    for rdn_tag, rdn_start, rdn_end in children(der, start, end):
         if rdn_tag != 0x31:
             raise _Uncertain("RDN")
         attributes = []
-        for attribute_tag, attribute_start, attribute_end in _children(der, rdn_start, rdn_end):
-            fields = _children(der, attribute_start, attribute_end)
+        for attribute_tag, attribute_start, attribute_end in children(der, rdn_start, rdn_end):
+            fields = children(der, attribute_start, attribute_end)
             if attribute_tag != 0x30 or len(fields) != 2 or fields[0][0] != 0x06:
                 raise _Uncertain("AttributeTypeAndValue")
             (_, oid_start, oid_end), (value_tag, value_start, value_end) = fields
             oid = der[oid_start:oid_end]
             _check_oid(oid)
             value = _canonical_value(value_tag, der[value_start:value_end])
-            attributes.append(_der(0x30, _der(0x06, oid) + value))
+            attributes.append(encode(0x30, encode(0x06, oid) + value))
         if not attributes:
             continue  # x509_name_canon groups entries by RDN: an empty SET leaves none (tried)
         # A DER SET OF is ordered by its elements' encodings (X.690 11.6), as i2d sorts it.
-        sets.append(_der(0x31, b"".join(sorted(attributes))))
+        sets.append(encode(0x31, b"".join(sorted(attributes))))
     return b"".join(sets)  # an empty Name canonicalises to no bytes at all
 
 
