@@ -14,7 +14,7 @@ import os
 import stat
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _bundles
+from sandbox_trust import _bundles, _der
 from sandbox_trust._cafile import BEGIN, CAFileError, der_to_pem, parse_pem
 from sandbox_trust._subject_hash import hashed_names, subject_hash
 
@@ -174,11 +174,9 @@ def cadata_digests(cadata):
 
 
 def _split_der(data):
-    from sandbox_trust._x509 import _tlv
-
     parts, position = [], 0
     while position < len(data):
-        _tag, _start, end = _tlv(data, position, len(data))
+        _tag, _start, end = _der.element(data, position, len(data))
         parts.append(data[position:end])
         position = end
     return parts
