@@ -385,6 +385,31 @@ def test_two_bases_in_one_context_as_with_eager_loading(
     assert report["outcome"] == "rejected", report
 
 
+@pytest.mark.parametrize("lazy", ("1", "0"))
+def test_an_apps_own_root_of_a_default_roots_subject(run, core_venv, intercept, cache, tmp_path, lazy):
+    """An app adds its own root (cadata) after the default roots; a base root has the same subject."""
+    old, new = mint("renewed root"), mint("renewed root")
+    own = tmp_path / "own.pem"
+    own.write_bytes(new.pem)
+    env = {
+        "SANDBOX_CA_CERT": intercept.ca_path,
+        "SANDBOX_TRUST_CACHE_DIR": cache,
+        "SSL_CERT_FILE": user_bundle(tmp_path, old),
+        "SANDBOX_TRUST_LAZY_ROOTS": lazy,
+    }
+    for number, root in enumerate((old, new)):
+        leaf = mint("leaf", issuer=root, hostname="localhost")
+        with Origin(str(tmp_path / ("origin-%d" % number)), leaf) as origin:
+            report, _ = probe(run, core_venv, "two_bases", str(own), "default,cadata", origin.url, **env)
+            assert report["outcome"] == "trusted", (number, report)
+    unrelated = mint("renewed root")
+    with Origin(
+        str(tmp_path / "origin-unrelated"), mint("leaf", issuer=unrelated, hostname="localhost")
+    ) as origin:
+        report, _ = probe(run, core_venv, "two_bases", str(own), "default,cadata", origin.url, **env)
+        assert report["outcome"] == "rejected", report
+
+
 def test_python_313_strict_and_partial_chain_flags_as_eagerly(run, make_venv, intercept, cache, tmp_path):
     python = "/root/.pyenv/versions/3.13.0/bin/python3"
     if not os.path.exists(python):

@@ -10,6 +10,7 @@ with certainty (a subject this package cannot canonicalise, anything but certifi
 plain file under that name instead: "load it eagerly", remembered like a directory.
 """
 
+import _thread
 import os
 import stat
 
@@ -48,6 +49,16 @@ def is_merged_bundle(path):
 
 
 _found = {}  # base path -> LazyRoots, or False (load it eagerly), once per process
+_lock = _thread.allocate_lock()  # threads racing for their first context build a directory once
+
+
+def _reset_in_child():
+    """After ``os.fork``: the thread that held the lock (building) does not exist in the child."""
+    global _lock
+    _lock = _thread.allocate_lock()
+
+
+os.register_at_fork(after_in_child=_reset_in_child)
 
 
 def roots_for(path, certificates):
@@ -58,13 +69,16 @@ def roots_for(path, certificates):
     """
     roots = _found.get(path)
     if roots is None:
-        try:
-            roots = _find_or_build(path, certificates)
-        except Exception:
-            boot.internal_error("finding the hashed directory for %s" % path)
-            roots = None
-        _found[path] = roots = roots or False
-        boot.debug("roots of %s: %s" % (path, roots.capath if roots else "loaded eagerly"))
+        with _lock:
+            roots = _found.get(path)
+            if roots is None:
+                try:
+                    roots = _find_or_build(path, certificates)
+                except Exception:
+                    boot.internal_error("finding the hashed directory for %s" % path)
+                    roots = None
+                _found[path] = roots = roots or False
+                boot.debug("roots of %s: %s" % (path, roots.capath if roots else "loaded eagerly"))
     return roots or None
 
 
@@ -124,7 +138,9 @@ def shadowed(earlier, capath):
                 others = [entries[digest] for entries in before if digest in entries]
                 if any(other != files for other in others):
                     pems.update(files.union(*others))
-            _shadowed[key] = b"".join(der for pem in sorted(pems) for der in parse_pem(pem).der)
+            _shadowed[key] = b"".join(
+                der for pem in sorted(pems) for der in parse_pem(pem, source="hashed directory").der
+            )
         except (OSError, CAFileError) as exc:
             boot.debug("cannot compare %s with %s: %s" % (capath, ", ".join(earlier), exc))
             _shadowed[key] = None
@@ -138,7 +154,7 @@ def held_by(directories, digests):
         files = _files(capath)
         for digest in files if digests is None else digests:
             pems.update(files.get(digest, ()))
-    return b"".join(der for pem in sorted(pems) for der in parse_pem(pem).der)
+    return b"".join(der for pem in sorted(pems) for der in parse_pem(pem, source="hashed directory").der)
 
 
 _file_digests = {}  # (path, stat signature) -> subject hashes of its certificates, or None
@@ -220,7 +236,7 @@ def _same_hash(fd, name, digest, skip):
             data = _read_at(fd, "%s/%s.%d" % (name, digest, number))
         except FileNotFoundError:
             return b"".join(found)
-        found.extend(der for der in parse_pem(data).der if der not in skip)
+        found.extend(der for der in parse_pem(data, source="hashed directory").der if der not in skip)
         number += 1
 
 
