@@ -114,6 +114,7 @@ def two_bases(cafile, order, url):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     steps = {
         "file": lambda: context.load_verify_locations(cafile),
+        "cadata": lambda: context.load_verify_locations(cadata=open(cafile).read()),
         "default": context.set_default_verify_paths,
     }
     for step in order.split(","):
