@@ -33,7 +33,7 @@ def states(certs):
     return {
         "baseline": ((), merged),
         "sandbox-trust": (("sandbox-trust",), {"SANDBOX_CA_CERT": certs.ca_path}),
-        "sandbox-trust, SANDBOX_TRUST_LAZY_ROOTS=0": (
+        EAGER: (
             ("sandbox-trust",),
             {"SANDBOX_CA_CERT": certs.ca_path, "SANDBOX_TRUST_LAZY_ROOTS": "0"},
         ),
@@ -202,3 +202,90 @@ def markdown(results):
             )
         )
     return "\n".join(lines) + "\n"
+
+
+# The issue's targets for lazy roots: (label, client, configuration, limit on its CPU-time ratio).
+SANDBOX_TRUST = "sandbox-trust (SANDBOX_CA_CERT only)"
+NO_EXPORT = "sandbox-trust, SANDBOX_TRUST_EXPORT_ENV=0"
+EAGER = "sandbox-trust, SANDBOX_TRUST_LAZY_ROOTS=0"
+CONNECTION_TARGETS = (
+    ("urllib `urlopen` per new connection, CPU", "urllib", None, 0.25),
+    ("requests Session per new connection, CPU", "requests", None, 0.25),
+    ("httpx Client per new connection, CPU", "httpx", None, 1.05),
+    ("reused `SSLContext` per handshake, CPU", "sslcontext", None, 1.05),
+    ("requests with exports vs `SANDBOX_TRUST_EXPORT_ENV=0`, CPU", "requests", NO_EXPORT, 1.0),
+)
+AIOHTTP_LIMIT = 0.85
+
+
+def target_rows(results):
+    """Rows for the report's targets table: client CPU per new connection, aiohttp, pip."""
+    rows = []
+    data = results.get("connections")
+    if data and SANDBOX_TRUST in data["configs"]:
+        configs = data["configs"]
+        for label, client, against, limit in CONNECTION_TARGETS:
+            base = configs[against or data["baseline"]].get(client)
+            ours = configs[SANDBOX_TRUST].get(client)
+            if base and ours:
+                ratio = ours["each_cpu"] / base["each_cpu"]
+                rows.append(_row(label, limit, ratio))
+    lazy = results.get("lazy")
+    if lazy:
+        ratio = lazy["aiohttp"]["sandbox-trust"] / lazy["aiohttp"]["baseline"]
+        rows.append(_row("`import aiohttp`, CA present, instructions", AIOHTTP_LIMIT, ratio))
+        wall = lazy["pip"]["sandbox-trust"]["wall"] / lazy["pip"]["baseline"]["wall"]
+        rows.append(
+            "| `pip download` of %d packages, wall | report | %.2fx | | | |" % (lazy["pip_packages"], wall)
+        )
+    return rows
+
+
+def _row(label, limit, ratio):
+    return "| %s | %.2fx | %.3fx | | | %s |" % (label, limit, ratio, "yes" if ratio <= limit else "**no**")
+
+
+def figures(results):
+    """What the lazy-roots panel draws: CPU per new connection and the aiohttp and pip ratios."""
+    data = results.get("connections")
+    if not data:
+        return None
+    configs = data["configs"]
+    base = configs[data["baseline"]]
+    clients = list(base)
+    series = {
+        name: [row[c]["each_cpu"] / base[c]["each_cpu"] for c in clients]
+        for name, row in configs.items()
+        if name != data["baseline"] and name != NO_EXPORT
+    }
+    lazy = results.get("lazy")
+    if lazy:
+        clients = clients + ["import aiohttp", "pip download"]
+        states = {SANDBOX_TRUST: "sandbox-trust", EAGER: EAGER}  # connection config -> lazy state
+        for name, values in series.items():
+            state = states.get(name)
+            if state:
+                values.append(lazy["aiohttp"][state] / lazy["aiohttp"]["baseline"])
+                values.append(lazy["pip"][state]["wall"] / lazy["pip"]["baseline"]["wall"])
+            else:
+                values += [float("nan"), float("nan")]
+    return {"clients": clients, "series": series}
+
+
+def panel(ax, figs, label_bars, legend_below):
+    """Per client, each configuration over plain Python with the CA variables, log scale."""
+    data = figs["lazy"]
+    series, clients = data["series"], data["clients"]
+    width = 0.8 / max(1, len(series))
+    for i, (name, values) in enumerate(series.items()):
+        x = [k + (i - (len(series) - 1) / 2) * width for k in range(len(clients))]
+        bars = ax.bar(x, values, width, label=name)
+        label_bars(ax, bars, ["" if v != v else "%.2f" % v for v in values], size=6)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_ylim(top=ax.get_ylim()[1] * 2.5)
+    ax.set_xticks(range(len(clients)))
+    ax.set_xticklabels([c.replace(" ", "\n", 1) for c in clients], fontsize=8)
+    ax.set_ylabel("vs plain Python + CA variables (log)")
+    ax.set_title("lazy roots: CPU per new connection; aiohttp import instructions; pip wall", fontsize=10)
+    legend_below(ax)
