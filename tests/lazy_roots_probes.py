@@ -126,6 +126,15 @@ def two_bases(cafile, order, url):
 
 
 @probe
+def roots_of(path):
+    """What ``_hashed_dirs`` makes of the base ``path``: its directory, or None (loaded eagerly)."""
+    from sandbox_trust import _ca, _hashed_dirs
+
+    roots = _hashed_dirs.roots_for(path, _ca.certificates())
+    print(json.dumps({"capath": roots.capath if roots else None}))
+
+
+@probe
 def environ(*names):
     print(json.dumps({name: os.environ.get(name) for name in names}))
 

@@ -464,6 +464,41 @@ def test_cold_start_stampede_builds_one_complete_directory(core_venv, intercept,
     assert len(os.listdir(capath)) == expected
 
 
+@pytest.mark.parametrize(
+    "extra",
+    (
+        b"",
+        b"-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n",
+        b"-----BEGIN TRUSTED CERTIFICATE-----\nMAA=\n-----END TRUSTED CERTIFICATE-----\n",
+    ),
+    ids=("certificates", "a CRL", "trust settings"),
+)
+def test_a_base_with_anything_but_certificates_is_loaded_eagerly(
+    run, core_venv, intercept, cache, tmp_path, extra
+):
+    """OpenSSL's file loader takes CRLs and trust settings too, which a directory of certificates would drop."""
+    certifi = tmp_path / "certifi" / "cacert.pem"
+    certifi.parent.mkdir()
+    with open(SYSTEM_BUNDLE, "rb") as f:
+        certifi.write_bytes(f.read() + extra)
+    report, process = probe(
+        run,
+        core_venv,
+        "roots_of",
+        str(certifi),
+        SANDBOX_CA_CERT=intercept.ca_path,
+        SANDBOX_TRUST_CACHE_DIR=cache,
+    )
+    assert process.stderr == ""
+    roots = [name for name in os.listdir(cache) if name.startswith("roots-") and "index" not in name]
+    assert len(roots) == 1, roots
+    marker = os.path.join(cache, roots[0])
+    if extra:
+        assert report["capath"] is None and os.path.isfile(marker), (report, roots)
+    else:
+        assert report["capath"] == marker and os.path.isdir(marker), (report, roots)
+
+
 # --- item 4: a user's SSL_CERT_DIR in curl's bundle -------------------------------------------
 
 

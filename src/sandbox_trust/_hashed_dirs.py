@@ -217,14 +217,27 @@ def _directory_name(fd, directory, path):
     # Any other base (the system bundle, a certifi copy): its stat signature names an index link.
     index = "roots-index-%s-%s" % (boot.file_signature(path), VERSION)
     try:
-        return os.readlink(index, dir_fd=fd)
+        name = os.readlink(index, dir_fd=fd)
     except FileNotFoundError:
         pass
+    else:
+        return name if _is_directory_name(name) else None  # only ever a name of ours, in this directory
     import hashlib  # cold path only
 
     name = "roots-%s-%s" % (hashlib.sha256(_bundles._read_file(path)).hexdigest()[:32], VERSION)
     _bundles._write_atomically(fd, index, lambda temporary: os.symlink(name, temporary, dir_fd=fd))
     return name
+
+
+def _is_directory_name(name):
+    prefix, _, rest = name.partition("-")
+    digest, _, version = rest.partition("-")
+    return (
+        prefix == "roots"
+        and len(digest) == 32
+        and all(c in "0123456789abcdef" for c in digest)
+        and version == VERSION
+    )
 
 
 def _same_hash(fd, name, digest, skip):
