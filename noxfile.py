@@ -95,3 +95,11 @@ def images(session):
     _install_test_tools(session)
     session.install("uv")
     session.run("pytest", "tests/test_images.py", *session.posargs, env={"SANDBOX_TRUST_IMAGES": "1"})
+
+
+@nox.session(python="3.11")
+def peers(session):
+    """requests' and httpx's own test suites with and without sandbox-trust must agree."""
+    # The pinned suites and their requirements live in peers/; the runner needs trustme for its CA.
+    session.install("trustme==1.2.1")
+    session.run("python", "peers/compare.py", *session.posargs)

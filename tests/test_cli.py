@@ -6,7 +6,6 @@ The Python 3.13 strictness diagnosis is proven twice for every defect: the CA mi
 """
 
 import datetime
-import glob
 import hashlib
 import json
 import os
@@ -21,24 +20,19 @@ import time
 import pytest
 
 from tests import servers
-from tests.conftest import ROOT, Venv, scrubbed_env
+from tests.conftest import Venv, scrubbed_env
+from tests.harness import ROOT, SYSTEM_BUNDLE, find_python
 
 OPENSSL = shutil.which("openssl")
 
 
-# A real 3.13 binary (pyenv's shims refuse when 3.13 is not the selected version).
-def _pyenv_python(minor):
-    """A pyenv CPython 3.<minor> interpreter, or None."""
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    found = sorted(glob.glob(os.path.join(root, "versions", "3.%d.*" % minor, "bin", "python3.%d" % minor)))
-    return found[-1] if found else None
-
-
-PYTHON313 = _pyenv_python(13) or next(
+PYTHON313 = find_python("3.13") or next(
     (path for path in ("/usr/bin/python3.13", "/usr/local/bin/python3.13") if os.path.exists(path)), None
 )
 # An interpreter without 3.13's VERIFY_X509_STRICT default, whatever version runs the suite.
-PYTHON_NOT_STRICT = sys.executable if sys.version_info < (3, 13) else _pyenv_python(12) or _pyenv_python(11)
+PYTHON_NOT_STRICT = (
+    sys.executable if sys.version_info < (3, 13) else find_python("3.12") or find_python("3.11")
+)
 
 GOOD = (
     "basicConstraints=critical,CA:TRUE",
@@ -94,14 +88,7 @@ LENIENT_CLIENTS = ("botocore", "httpx2", "truststore/pip", "grpc", "pycurl")
 
 def cli(run, venv, *args, timeout=60, **env):
     """Run ``venv``'s ``sandbox-trust`` console script with a scrubbed environment."""
-    return subprocess.run(
-        [os.path.join(venv.bin, "sandbox-trust"), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=scrubbed_env(run.home, **env),
-        cwd=run.home,
-    )
+    return run.command([os.path.join(venv.bin, "sandbox-trust"), *args], timeout=timeout, **env)
 
 
 def status_json(run, venv, **env):
@@ -247,7 +234,7 @@ def test_status_of_a_trustme_ca(run, core_venv, intercept):
         assert export["set_at_start"] is True and export["environ"] == export["path"], name
         with open(export["path"]) as f:
             assert open(intercept.ca_path).read().strip() in f.read(), name
-    assert report["exports"]["SSL_CERT_FILE"]["base"] == "/etc/ssl/certs/ca-certificates.crt"
+    assert report["exports"]["SSL_CERT_FILE"]["base"] == SYSTEM_BUNDLE
     assert report["exports"]["NODE_EXTRA_CA_CERTS"]["base"] is None
     assert {bundle["path"] for bundle in report["bundles"]} == {e["path"] for e in report["exports"].values()}
     assert report["cache_dir"] == os.path.join(run.home, ".cache", "sandbox-trust")
@@ -273,11 +260,13 @@ def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case):
     assert certificate["sha256"] == hashlib.sha256(der_of(origin.ca_path)).hexdigest()
     if not expected:
         assert process.returncode == 0 and report["problems"] == [] and report["active"] is True
-        assert "strict_clients" not in report
+        assert "strict_clients" not in report and report["warnings"] == []
     else:
-        assert process.returncode == 1
-        (problem,) = report["problems"]
         extension, description, strict_only = expected[0]
+        # Strict-only findings fail status only where this interpreter enforces them (3.13+).
+        fails = not strict_only or report["strict_enforced"]
+        assert process.returncode == (1 if fails else 0)
+        (problem,) = report["problems"] if fails else report["warnings"]
         assert "%s %s" % (extension, description) in problem
         assert report["active"] is (strict_only is True)
         if strict_only:  # name who fails on 3.13 and who does not
@@ -287,7 +276,7 @@ def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case):
         else:
             assert "every client rejects" in problem
         human = cli(run, core_venv, "status", SANDBOX_CA_CERT=origin.ca_path)
-        assert human.returncode == 1 and "%s %s" % (extension, description) in human.stdout
+        assert human.returncode == process.returncode and "%s %s" % (extension, description) in human.stdout
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -344,21 +333,6 @@ def test_status_export_off(run, core_venv, intercept):
         run, core_venv, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_EXPORT_ENV="0"
     )
     assert process.returncode == 0 and report["active"] is True and report["exports"] == {}
-
-
-def test_status_declared_ca_never_lands(run, core_venv, tmp_path):
-    missing = str(tmp_path / "never.pem")
-    started = time.monotonic()
-    report, process = status_json(
-        run, core_venv, SANDBOX_CA_CERT=missing, SANDBOX_INTERCEPT_HTTPS="1", SANDBOX_TRUST_TIMEOUT="0.3"
-    )
-    elapsed = time.monotonic() - started
-    assert process.returncode == 1
-    assert report["active"] is False and report["declared"] is True and report["ca_present"] is False
-    (problem,) = report["problems"]
-    assert "SANDBOX_INTERCEPT_HTTPS=1" in problem and missing in problem
-    assert elapsed < 10, elapsed  # the 0.3 s wait plus one interpreter start; measured ~0.5 s
-    print("status with a declared CA that never lands: %.2f s" % elapsed)
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ import tempfile
 import pytest
 
 from tests.conftest import PROBES, ROOT, install_env, scrubbed_env
+from tests.harness import last_json
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SANDBOX_TRUST_IMAGES") != "1", reason="slow, needs root: run with `nox -s images`"
@@ -147,9 +148,9 @@ def check(system, bin_dir, python, ca_path, intercept, unrelated, site):
 
     def outcome(client, url, **env):
         process = system.run([python, system.probes, client, url], SANDBOX_CA_CERT=ca_path, **env)
-        lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
-        assert process.returncode == 0 and lines, process.stdout + process.stderr
-        return json.loads(lines[-1])["outcome"]
+        report = last_json(process.stdout)
+        assert process.returncode == 0 and report, process.stdout + process.stderr
+        return report["outcome"]
 
     for client in CLIENTS:
         assert outcome(client, intercept.url) == "trusted", client
