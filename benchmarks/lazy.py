@@ -174,7 +174,7 @@ def markdown(results):
     base_count = results["aiohttp"]["baseline"]
     base_pip = results["pip"]["baseline"]
     lines = [
-        "## Lazy roots: aiohttp and pip",
+        "## 5. Lazy roots: aiohttp and pip",
         "",
         "Same venv, three states: *baseline* (no package; `SSL_CERT_FILE` and `REQUESTS_CA_BUNDLE` = a "
         "merged bundle), *sandbox-trust* (lazy roots, the default), and sandbox-trust with "
@@ -229,7 +229,7 @@ def target_rows(results):
             ours = configs[SANDBOX_TRUST].get(client)
             if base and ours:
                 ratio = ours["each_cpu"] / base["each_cpu"]
-                rows.append(_row(label, limit, ratio))
+                rows.append(_row(label, limit, ratio, _noise(data)))
     lazy = results.get("lazy")
     if lazy:
         ratio = lazy["aiohttp"]["sandbox-trust"] / lazy["aiohttp"]["baseline"]
@@ -241,8 +241,24 @@ def target_rows(results):
     return rows
 
 
-def _row(label, limit, ratio):
-    return "| %s | %.2fx | %.3fx | | | %s |" % (label, limit, ratio, "yes" if ratio <= limit else "**no**")
+def _noise(data):
+    """The spread of the reused-context loop's CPU time where every configuration does the same work."""
+    same = [
+        row["sslcontext"]["each_cpu"]
+        for name, row in data["configs"].items()
+        if "sslcontext" in row and (name == data["baseline"] or name.startswith(("sandbox-trust", "certifi")))
+    ]
+    return max(same) / min(same) - 1 if len(same) > 1 else 0.0
+
+
+def _row(label, limit, ratio, noise=0.0):
+    if ratio <= limit:
+        met = "yes"
+    elif ratio <= limit * (1 + noise):
+        met = "within this run's noise (%.0f%%)" % (100 * noise)
+    else:
+        met = "**no**"
+    return "| %s | %.2fx | %.3fx | | | %s |" % (label, limit, ratio, met)
 
 
 def figures(results):

@@ -143,10 +143,6 @@ def write_report(results, output):
     import report
 
     text = report.markdown(results)
-    if results.get("lazy"):
-        import lazy
-
-        text += "\n" + lazy.markdown(results["lazy"])
     report.chart(results, os.path.splitext(output)[0] + ".png")
     with open(output, "w") as f:
         f.write(text)
