@@ -285,7 +285,9 @@ def figures(results):
                 values.append(lazy["pip"][state]["wall"] / lazy["pip"]["baseline"]["wall"])
             else:
                 values += [float("nan"), float("nan")]
-    return {"clients": clients, "series": series}
+    # The colours of the connections panel, which draws every configuration but the baseline.
+    others = [name for name in configs if name != data["baseline"]]
+    return {"clients": clients, "series": series, "colors": {name: others.index(name) for name in series}}
 
 
 def panel(ax, figs, label_bars, legend_below):
@@ -295,7 +297,7 @@ def panel(ax, figs, label_bars, legend_below):
     width = 0.8 / max(1, len(series))
     for i, (name, values) in enumerate(series.items()):
         x = [k + (i - (len(series) - 1) / 2) * width for k in range(len(clients))]
-        bars = ax.bar(x, values, width, label=name)
+        bars = ax.bar(x, values, width, label=name, color="C%d" % data["colors"][name])
         label_bars(ax, bars, ["" if v != v else "%.2f" % v for v in values], size=6)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
