@@ -92,6 +92,9 @@ def _find_or_build(path, certificates):
     directory, fd = _bundles.open_cache()
     if fd is None:
         return None
+    if os.pathsep in directory:  # OpenSSL splits a capath at ":" into several directories
+        os.close(fd)
+        return None
     try:
         name = _directory_name(fd, directory, path)
         if name is None:
