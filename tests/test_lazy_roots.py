@@ -249,6 +249,20 @@ def test_no_usable_cache_loads_eagerly(run, core_venv, intercept, unrelated, tmp
     assert os.listdir(hostile) == []
 
 
+def test_a_cache_path_openssl_would_split_loads_eagerly(run, core_venv, intercept, unrelated, tmp_path):
+    """OpenSSL reads a capath with ":" as a list of directories: none of them would be ours."""
+    cache = tmp_path / "a:b"
+    cache.mkdir(mode=0o700)
+    env = {"SANDBOX_CA_CERT": intercept.ca_path, "SANDBOX_TRUST_CACHE_DIR": str(cache)}
+    for url, expected in ((intercept.url, "trusted"), (unrelated.url, "rejected")):
+        report, process = probe(run, core_venv, "stats", url, **env)
+        assert process.stderr == ""
+        for name, context in report["contexts"].items():
+            assert context["outcome"] == expected, (name, context)
+            assert context["before"]["x509_ca"] > 100, (name, context)
+        assert report["directories"] == {}
+
+
 @pytest.mark.parametrize("base", ("system", "pip_vendored_certifi"))
 def test_every_certificate_of_the_base_has_the_name_openssl_looks_up(run, core_venv, intercept, cache, base):
     env = {
