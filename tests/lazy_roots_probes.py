@@ -135,6 +135,16 @@ def roots_of(path):
 
 
 @probe
+def when_built(cache):
+    """The cache after start and ``import ssl`` (this module's, patched), then after a first context."""
+    report = {"before": sorted(os.listdir(cache))}
+    report["modules"] = sorted(name for name in sys.modules if name.startswith("sandbox_trust"))
+    ssl.create_default_context()
+    report["after"] = sorted(os.listdir(cache))
+    print(json.dumps(report))
+
+
+@probe
 def environ(*names):
     print(json.dumps({name: os.environ.get(name) for name in names}))
 

@@ -263,6 +263,20 @@ def test_a_cache_path_openssl_would_split_loads_eagerly(run, core_venv, intercep
         assert report["directories"] == {}
 
 
+def test_built_at_the_first_client_context_never_at_start(run, core_venv, intercept, cache):
+    report, process = probe(
+        run, core_venv, "when_built", cache, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_CACHE_DIR=cache
+    )
+    assert process.stderr == ""
+    roots = [
+        [name for name in report[moment] if name.startswith("roots-")] for moment in ("start", "import ssl")
+    ]
+    assert roots == [[], []], report  # the cold start built the bundles only
+    assert [name for name in report["start"] if name.startswith("bundle-")], report
+    assert "sandbox_trust._hashed_dirs" not in report["start_modules"], report
+    assert [name for name in report["context"] if name.startswith("roots-")], report
+
+
 @pytest.mark.parametrize("base", ("system", "pip_vendored_certifi"))
 def test_every_certificate_of_the_base_has_the_name_openssl_looks_up(run, core_venv, intercept, cache, base):
     env = {
