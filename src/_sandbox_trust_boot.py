@@ -47,6 +47,21 @@ EXTEND_ONLY_VARIABLES = ("PIP_CERT", "NPM_CONFIG_CAFILE")
 # Variables that *add* to a tool's default roots: they get the CA (plus what the user had).
 ADD_VARIABLES = ("NODE_EXTRA_CA_CERTS",)
 
+# Each "replace" variable extends the default roots of the tool that reads it (docs/design.md,
+# "Isolation"): requests and botocore default to certifi, grpc's C core to the roots.pem in its wheel,
+# everything else (OpenSSL, curl, git, ...) to the system bundle.
+DEFAULT_BASES = {
+    "REQUESTS_CA_BUNDLE": "certifi",
+    "AWS_CA_BUNDLE": "certifi",
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": "grpc",
+}
+# Where certifi and grpc keep their roots, below a sys.path entry (found there, never imported).
+CERTIFI_ROOTS = "/certifi/cacert.pem"
+GRPC_ROOTS = "/grpc/_cython/_credentials/roots.pem"
+EXPORTED_VARIABLES = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
+# What this process and its ancestors exported, for their children: see encode_record().
+RECORD_VARIABLE = "SANDBOX_TRUST_EXPORTED"
+
 # Where distributions keep the system bundle (the list truststore and Go use).
 SYSTEM_BUNDLE_CANDIDATES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine with ca-certificates
@@ -74,69 +89,62 @@ def getenv(name):
     return os.environ.get(name)
 
 
-class Settings:
-    """The environment variables of the README's configuration table, read once.
+# types.SimpleNamespace, without importing types: creating a class at start costs more than the
+# rest of a warm start's bookkeeping (docs/design.md, "Startup"), so this module defines none.
+Namespace = type(sys.implementation)
+
+
+def read_settings(environ=None):
+    """The environment variables of the README's configuration table, read once: a namespace.
 
     Switches are on only for exactly "1" (and SANDBOX_TRUST_EXPORT_ENV off only for "0"), the same
-    test the .pth line makes before importing this module. Any other value acts as unset; ``ignored``
-    names those values, for ``status`` and a debug line.
+    test the .pth line makes before importing this module. Any other value acts as unset;
+    ``ignored_settings`` names those values, for ``status`` and a debug line.
     """
-
-    __slots__ = (
-        "ca_path",
-        "declared",
-        "disabled",
-        "timeout",
-        "debug",
-        "export",
-        "cache_dir",
-        "lazy_roots",
-        "_get",
+    get = getenv if environ is None else environ.get
+    try:
+        timeout = max(0.0, float(get("SANDBOX_TRUST_TIMEOUT") or DEFAULT_TIMEOUT))
+    except ValueError:
+        timeout = DEFAULT_TIMEOUT
+    return Namespace(
+        ca_path=get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH,
+        declared=get("SANDBOX_INTERCEPT_HTTPS") == "1",
+        disabled=get("SANDBOX_TRUST_DISABLE") == "1",
+        debug=get("SANDBOX_TRUST_DEBUG") == "1",
+        export=get("SANDBOX_TRUST_EXPORT_ENV") != "0",
+        cache_dir=get("SANDBOX_TRUST_CACHE_DIR") or None,
+        lazy_roots=get("SANDBOX_TRUST_LAZY_ROOTS") != "0",
+        timeout=timeout,
     )
 
-    def __init__(self, environ=None):
-        get = getenv if environ is None else environ.get
-        self._get = get  # for ``ignored``: judged when asked, so an ordinary start pays nothing
-        self.ca_path = get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH
-        self.declared = get("SANDBOX_INTERCEPT_HTTPS") == "1"
-        self.disabled = get("SANDBOX_TRUST_DISABLE") == "1"
-        self.debug = get("SANDBOX_TRUST_DEBUG") == "1"
-        self.export = get("SANDBOX_TRUST_EXPORT_ENV") != "0"
-        self.cache_dir = get("SANDBOX_TRUST_CACHE_DIR") or None
-        self.lazy_roots = get("SANDBOX_TRUST_LAZY_ROOTS") != "0"
-        try:
-            self.timeout = max(0.0, float(get("SANDBOX_TRUST_TIMEOUT") or DEFAULT_TIMEOUT))
-        except ValueError:
-            self.timeout = DEFAULT_TIMEOUT
 
-    @property
-    def ignored(self):
-        """``((variable, value, accepted values), ...)`` for each value that acts as unset."""
-        found = []
-        for name in (
-            "SANDBOX_INTERCEPT_HTTPS",
-            "SANDBOX_TRUST_DISABLE",
-            "SANDBOX_TRUST_DEBUG",
-            "SANDBOX_TRUST_EXPORT_ENV",
-            "SANDBOX_TRUST_LAZY_ROOTS",
-        ):
-            value = self._get(name)
-            if value not in (None, "", "0", "1"):  # "" is as good as unset
-                found.append((name, value, ("1", "0")))
-        timeout = self._get("SANDBOX_TRUST_TIMEOUT")
-        try:
-            float(timeout or DEFAULT_TIMEOUT)
-        except ValueError:
-            found.append(("SANDBOX_TRUST_TIMEOUT", timeout, ("a number of seconds, 0 or more",)))
-        return tuple(found)
+def ignored_settings(environ=None):
+    """``((variable, value, accepted values), ...)`` for each value that acts as unset."""
+    get = getenv if environ is None else environ.get
+    found = []
+    for name in (
+        "SANDBOX_INTERCEPT_HTTPS",
+        "SANDBOX_TRUST_DISABLE",
+        "SANDBOX_TRUST_DEBUG",
+        "SANDBOX_TRUST_EXPORT_ENV",
+        "SANDBOX_TRUST_LAZY_ROOTS",
+    ):
+        value = get(name)
+        if value not in (None, "", "0", "1"):  # "" is as good as unset
+            found.append((name, value, ("1", "0")))
+    timeout = get("SANDBOX_TRUST_TIMEOUT")
+    try:
+        float(timeout or DEFAULT_TIMEOUT)
+    except ValueError:
+        found.append(("SANDBOX_TRUST_TIMEOUT", timeout, ("a number of seconds, 0 or more",)))
+    return tuple(found)
 
 
-settings = Settings()
+settings = read_settings()
 # Run-once flags of this process, one idiom: module globals set by the function they guard.
 _booted = False  # boot() ran (a venv may process the same .pth twice)
 _exported = False  # export_environment() ran: at start, or when a late CA landed
 _warned = False  # the one stderr line of a process was said
-export_record = {}  # variable -> (value before export_environment, value it exported)
 
 
 def debug(message):
@@ -164,6 +172,85 @@ def internal_error(where):
         traceback.print_exc()
 
 
+# --- what was exported, for readers in this process and for children ---------------------------
+
+
+def encode_record(record):
+    """``{name: (before, exported)}`` as one value: per name, ``NAME=`` and two fields.
+
+    A field is ``-`` (unset) or ``<length>:<value>``: every character but NUL (which no environment
+    value holds) survives, and a child parses it with ``partition`` and slices, without json.
+    """
+    return "".join(
+        "%s=%s%d:%s" % (name, "-" if before is None else "%d:%s" % (len(before), before), len(after), after)
+        for name, (before, after) in record.items()
+    )
+
+
+def decode_record(text, get=None):
+    """What a parent recorded, for the names that still hold exactly what it exported.
+
+    Inherited environment is not trusted: anything ``encode_record`` could not have written raises
+    ``ValueError``; an entry only ever maps a variable's current value back to the value it
+    replaced, which whoever wrote the environment could have set directly, and only for a name in
+    EXPORTED_VARIABLES (docs/design.md, "Isolation").
+    """
+    get = get or getenv
+    record = {}
+    while text:
+        name, _, text = text.partition("=")
+        fields = []
+        for _ in "ab":
+            if not fields and text[:1] == "-":
+                fields.append(None)
+                text = text[1:]
+                continue
+            digits, _, text = text.partition(":")
+            if not (digits.isascii() and digits.isdigit() and len(digits) < 7 and int(digits) <= len(text)):
+                raise ValueError("bad length")
+            fields.append(text[: int(digits)])
+            text = text[int(digits) :]
+        before, after = fields
+        if name not in EXPORTED_VARIABLES or name in record or not after:
+            raise ValueError("bad name or value")
+        if before != after and get(name) == after:  # else changed since: the user's own now
+            record[name] = (before, after)
+    return record
+
+
+def inherited_record():
+    text = getenv(RECORD_VARIABLE)
+    if text:
+        try:
+            return decode_record(text)
+        except ValueError as exc:
+            debug("ignoring a malformed %s (%s)" % (RECORD_VARIABLE, exc))
+    return {}
+
+
+# variable -> (its value before any sandbox-trust export, the value exported), for this process and,
+# inherited, its ancestors: a child re-exporting keeps the first "before", the user's own value.
+export_record = inherited_record()
+
+
+def original(name):
+    """``name`` as it would be without sandbox-trust in this process or its ancestors."""
+    value = getenv(name)
+    entry = export_record.get(name)
+    return entry[0] if entry is not None and value == entry[1] else value
+
+
+def restore_inherited():
+    """Put back what the variables held before any ancestor exported them (this process opted out)."""
+    for name, (before, _after) in export_record.items():
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+    export_record.clear()
+    os.environ.pop(RECORD_VARIABLE, None)
+
+
 # --- the post-import hook --------------------------------------------------------------------
 
 # module -> patch module in sandbox_trust.patches, applied right after the module's body has run.
@@ -171,6 +258,10 @@ PATCH_TARGETS = {
     "ssl": "ssl_context",
     "certifi": "certifi_bundle",
     "requests.sessions": "requests_session",
+    "pip._vendor.requests.sessions": "pip_requests_session",
+    "httpx": "httpx_config",
+    "httpcore2": "httpcore2_ssl",
+    "botocore.endpoint": "botocore_endpoint",
     "pycurl": "pycurl_handle",
     "grpc": "grpc_credentials",
 }
@@ -185,54 +276,56 @@ def apply_patch(module_name):
         internal_error("patching %s" % module_name)
 
 
-class PatchAfterImport:
-    """A ``sys.meta_path`` finder that patches the modules of ``PATCH_TARGETS`` once they load.
+_finding = set()  # target names being looked up by find_spec itself: its re-entrancy guard
+
+
+def find_spec(fullname, path=None, target=None):
+    """``sys.meta_path`` protocol: patch the modules of ``PATCH_TARGETS`` once they load.
 
     It answers ``None`` at once for every other name; for a target it asks the finders behind it,
     then wraps the loader's ``exec_module`` so the patch runs right after the module body.
     """
-
-    is_sandbox_trust_finder = True  # recognised across copies (a .pth seen twice, two installs)
-
-    def __init__(self):
-        self._finding = set()  # names being looked up by us: re-entrancy guard
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname not in PATCH_TARGETS or fullname in self._finding:
-            return None
-        self._finding.add(fullname)
-        try:
-            spec = None
-            for finder in sys.meta_path:
-                if finder is not self and hasattr(finder, "find_spec"):
-                    spec = finder.find_spec(fullname, path, target)
-                    if spec is not None:
-                        break
-        finally:
-            self._finding.discard(fullname)
-        loader = getattr(spec, "loader", None)
-        exec_module = getattr(loader, "exec_module", None)
-        # A class used as loader (builtin, frozen) is shared by many modules: never wrap those.
-        if exec_module is None or isinstance(loader, type):
-            return spec
-
-        def exec_module_then_patch(module):
-            exec_module(module)
-            apply_patch(fullname)
-
-        try:
-            loader.exec_module = exec_module_then_patch
-        except AttributeError:
-            return spec
+    if fullname not in PATCH_TARGETS or fullname in _finding:
+        return None
+    _finding.add(fullname)
+    try:
+        spec = None
+        for finder in sys.meta_path:
+            if finder is not FINDER and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+    finally:
+        _finding.discard(fullname)
+    loader = getattr(spec, "loader", None)
+    exec_module = getattr(loader, "exec_module", None)
+    # A class used as loader (builtin, frozen) is shared by many modules: never wrap those.
+    if exec_module is None or isinstance(loader, type):
         return spec
+
+    def exec_module_then_patch(module):
+        exec_module(module)
+        apply_patch(fullname)
+
+    try:
+        loader.exec_module = exec_module_then_patch
+    except AttributeError:
+        return spec
+    return spec
+
+
+# The finder on sys.meta_path: a namespace holding find_spec (no class: see Namespace). The flag
+# recognises it across copies of this module (a .pth seen twice, two installs).
+FINDER = Namespace(find_spec=find_spec, is_sandbox_trust_finder=True)
 
 
 def install_hook():
     if any(getattr(finder, "is_sandbox_trust_finder", False) for finder in sys.meta_path):
         debug("import hook already installed")
         return
-    sys.meta_path.insert(0, PatchAfterImport())
-    debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
+    sys.meta_path.insert(0, FINDER)
+    if settings.debug:  # no formatting on an ordinary start
+        debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
     for name in PATCH_TARGETS:
         if name in sys.modules:  # imported before us (by an earlier .pth): patch it now
             apply_patch(name)
@@ -275,33 +368,52 @@ def file_signature(path):
 
 
 def default_roots_file():
-    """The bundle a "replace" variable extends: the system's, else certifi's (found, not imported)."""
+    """The system bundle, else certifi's (found, not imported): the roots OpenSSL's users extend."""
+    return default_bases()["system"]
+
+
+def default_bases():
+    """``{"system" | "certifi" | "grpc": bundle path or None}``: each tool's default roots.
+
+    One walk of ``sys.path`` finds certifi and grpc together (``os.access``: no exception per miss);
+    relative entries (the working directory) are never looked at. A missing one falls back to the
+    system bundle, and the system bundle to certifi's.
+    """
+    system = None
     for path in SYSTEM_BUNDLE_CANDIDATES:
         if os.path.isfile(path):
-            return path
+            system = path
+            break
+    certifi = grpc = None
     for entry in sys.path:
-        path = os.path.join(entry, "certifi", "cacert.pem")
-        if os.path.isfile(path):
-            return path
-    return None
+        if entry[:1] == "/" and not entry.endswith(".zip"):
+            if certifi is None and os.access(entry + CERTIFI_ROOTS, os.R_OK):
+                certifi = entry + CERTIFI_ROOTS
+            if grpc is None and os.access(entry + GRPC_ROOTS, os.R_OK):
+                grpc = entry + GRPC_ROOTS
+    return {"system": system or certifi, "certifi": certifi or system, "grpc": grpc or system}
 
 
 def planned_exports(environ=None):
     """``{variable: what to extend, or None for the CA alone}``: user values win.
 
     What to extend is a bundle path, or a tuple of a bundle and CA directories (see
-    DIRECTORY_VARIABLES).
+    DIRECTORY_VARIABLES). Values are read as they were before any sandbox-trust export (see
+    ``original``), so a child rebuilds from its parent's bases rather than extending its bundles.
     """
-    default_base = default_roots_file()
-    names = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
-    get = getenv if environ is None else environ.get
-    values = {name: get(name) for name in names}
+    bases = default_bases()
+    if environ is not None:
+        get = environ.get
+    else:
+        get = original if export_record else getenv  # no record (a first process): nothing to undo
+    values = {name: get(name) for name in EXPORTED_VARIABLES}
     plan = {}
-    for name in names:
+    for name in EXPORTED_VARIABLES:
         value = values[name]
         if value:
             plan[name] = value
         elif name in REPLACE_VARIABLES:
+            default_base = bases[DEFAULT_BASES.get(name, "system")]
             base = values.get(FALLBACK_VARIABLES.get(name)) or default_base
             directories = get(DIRECTORY_VARIABLES[name]) if name in DIRECTORY_VARIABLES else None
             if directories:  # a list, written as PATH is (OpenSSL's own syntax)
@@ -321,7 +433,8 @@ def export_environment(certificates=None):
     Warm path (every start after the first): one ``readlink`` per distinct base, in the private
     cache, keyed by the CA's and the base's stat signatures. Cold path: the CA is parsed (unless the
     caller hands over its ``certificates``) and ``sandbox_trust._bundles`` builds what is missing.
-    Runs once per process: at start when the CA is there, else when it lands.
+    Runs once per process: at start when the CA is there, else when it lands. What it exported is
+    recorded in ``export_record`` and, for children, in RECORD_VARIABLE.
     """
     global _exported
     if not settings.export or _exported:
@@ -361,15 +474,22 @@ def export_environment(certificates=None):
             if path is None:
                 continue  # unreadable base or no usable cache: in-process trust holds
             current = getenv(name)
+            entry = export_record.get(name)
+            before = entry[0] if entry is not None and current == entry[1] else current  # original()
+            if before != path:  # a value that already is this bundle is the user's own
+                export_record[name] = (before, path)
             if current != path:
-                export_record[name] = (current, path)
                 os.environ[name] = path
                 changed[name] = path
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
+        if export_record:
+            record = encode_record(export_record)
+            if getenv(RECORD_VARIABLE) != record:
+                os.environ[RECORD_VARIABLE] = record
     if settings.debug:  # skip the formatting on every ordinary start
-        extended = [name for name in changed if export_record[name][0]]  # the user had set these
+        extended = [name for name in changed if export_record.get(name, (None,))[0]]  # the user had set these
         debug(
             "exported %d variable(s), %d created, %d extended from your value%s; bundles: %s"
             % (
@@ -411,18 +531,18 @@ def boot():
         return
     _booted = True
     try:
-        if settings.disabled:
+        if settings.disabled:  # the .pth imports us then only when a parent exported variables
+            restore_inherited()
             return
         present = os.path.exists(settings.ca_path)
         if settings.debug:  # no formatting on an ordinary start
             declared = ", interception declared" if settings.declared else ""
             debug("CA %s: %s%s" % (settings.ca_path, "present" if present else "absent", declared))
-            if settings.ignored:
+            ignored = ignored_settings()
+            if ignored:
                 debug(
                     "ignored, as if unset: %s"
-                    % "; ".join(
-                        "%s=%r (accepted: %s)" % (n, v, " or ".join(a)) for n, v, a in settings.ignored
-                    )
+                    % "; ".join("%s=%r (accepted: %s)" % (n, v, " or ".join(a)) for n, v, a in ignored)
                 )
         if not present and not settings.declared:
             return

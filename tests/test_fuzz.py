@@ -210,7 +210,7 @@ def test_parse_edge_cases(data):
         pem.parse_pem(data)
 
 
-# --- _sandbox_trust_boot.Settings -------------------------------------------------------------
+# --- _sandbox_trust_boot.read_settings ----------------------------------------------------------
 
 NAMES = [
     "SANDBOX_CA_CERT",
@@ -253,7 +253,7 @@ ENVIRONS = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(max_size=10
 @settings(max_examples=300, deadline=None, database=None)
 @given(ENVIRONS)
 def test_settings_never_raise(environ):
-    s = boot.Settings(environ)
+    s = boot.read_settings(environ)
     assert isinstance(s.timeout, float) and s.timeout >= 0.0 and not math.isnan(s.timeout)
     assert isinstance(s.ca_path, str) and s.ca_path
     assert s.ca_path == (environ.get("SANDBOX_CA_CERT") or boot.DEFAULT_CA_PATH)
@@ -296,11 +296,12 @@ def test_getenv_agrees_with_os_environ(changes):
 # --- the .pth line and the boot module cannot drift --------------------------------------------
 
 PTH_LINE = pth_line()
-# The switches the line tests before importing the boot module, and the Settings attribute of each.
+# The switches the line tests before importing the boot module, and the settings attribute of each.
 PTH_SWITCHES = {
     "SANDBOX_TRUST_DISABLE": "disabled",
     "SANDBOX_INTERCEPT_HTTPS": "declared",
     "SANDBOX_CA_CERT": "ca_path",
+    "SANDBOX_TRUST_EXPORTED": None,  # boot.RECORD_VARIABLE: opted out, a parent's exports are undone
 }
 
 
@@ -311,11 +312,12 @@ def _pth_strings():
 def test_pth_line_names_the_boot_modules_constants():
     strings = _pth_strings()
     assert boot.DEFAULT_CA_PATH in strings
+    assert boot.RECORD_VARIABLE in strings
     assert {s for s in strings if s.startswith("SANDBOX_")} == set(PTH_SWITCHES)
-    # Each name the line reads is the one Settings reads for that switch.
-    assert boot.Settings({"SANDBOX_TRUST_DISABLE": "1"}).disabled
-    assert boot.Settings({"SANDBOX_INTERCEPT_HTTPS": "1"}).declared
-    assert boot.Settings({"SANDBOX_CA_CERT": "/elsewhere.pem"}).ca_path == "/elsewhere.pem"
+    # Each name the line reads is the one read_settings reads for that switch.
+    assert boot.read_settings({"SANDBOX_TRUST_DISABLE": "1"}).disabled
+    assert boot.read_settings({"SANDBOX_INTERCEPT_HTTPS": "1"}).declared
+    assert boot.read_settings({"SANDBOX_CA_CERT": "/elsewhere.pem"}).ca_path == "/elsewhere.pem"
 
 
 def run_pth_line(environ, present):
@@ -341,9 +343,14 @@ def run_pth_line(environ, present):
     return bool(booted), looked_at
 
 
-def boot_has_work(s, present):
-    """What boot() decides from its Settings: opted out, else interception declared or the CA there."""
-    return not s.disabled and (s.declared or present)
+def boot_has_work(s, present, environ):
+    """What boot() decides from its settings: opted out, else interception declared or the CA there.
+
+    Opted out, it still runs when a parent's record of exported variables is there: to restore them.
+    """
+    if s.disabled:
+        return bool(environ.get(boot.RECORD_VARIABLE))
+    return s.declared or present
 
 
 # The fuzz environments, with the line's own switches set often enough to reach every branch.
@@ -357,8 +364,8 @@ PTH_ENVIRONS = st.builds(lambda environ, switches: {**environ, **switches}, ENVI
 @given(PTH_ENVIRONS, st.booleans())
 def test_pth_line_and_settings_agree_on_whether_there_is_work(environ, present):
     booted, looked_at = run_pth_line(environ, present)
-    s = boot.Settings(environ)
-    assert booted is boot_has_work(s, present)
+    s = boot.read_settings(environ)
+    assert booted is boot_has_work(s, present, environ)
     assert set(looked_at) <= {s.ca_path}  # the file it checks is the one boot() will read
 
 
@@ -371,9 +378,11 @@ def test_pth_line_and_settings_agree_on_whether_there_is_work(environ, present):
         ({"SANDBOX_INTERCEPT_HTTPS": "1"}, False, True),
         ({"SANDBOX_INTERCEPT_HTTPS": "1", "SANDBOX_TRUST_DISABLE": "1"}, False, False),
         ({"SANDBOX_TRUST_DISABLE": "true"}, True, True),
+        ({"SANDBOX_TRUST_DISABLE": "1", "SANDBOX_TRUST_EXPORTED": "x"}, False, True),
+        ({"SANDBOX_TRUST_EXPORTED": "x"}, False, False),
     ],
 )
 def test_pth_line_cases(environ, present, expected):
     """The cases of the property above by name: each outcome is reachable, so the property can fail."""
     assert run_pth_line(environ, present)[0] is expected
-    assert boot_has_work(boot.Settings(environ), present) is expected
+    assert boot_has_work(boot.read_settings(environ), present, environ) is expected
