@@ -32,6 +32,12 @@ def configurations(certs, bind_mount):
             False,
             False,
         ),
+        "sandbox-trust, SANDBOX_TRUST_LAZY_ROOTS=0": (
+            ("sandbox-trust",),
+            {"SANDBOX_CA_CERT": certs.ca_path, "SANDBOX_TRUST_LAZY_ROOTS": "0"},
+            False,
+            False,
+        ),
         "pip-system-certs 5.3": (("pip-system-certs",), system[0], system[1], False),
         "certifi-linux 1.1": (("certifi-linux",), system[0], system[1], False),
         "truststore.inject_into_ssl()": ((), system[0], system[1], True),

@@ -26,7 +26,7 @@ DEFAULT_CA_PATH = harness.load_boot().DEFAULT_CA_PATH
 last_json = harness.last_json
 
 # What every bench venv holds; peers are switched on one at a time.
-PACKAGES = ("requests", "httpx", "certifi", "truststore", "wrapt")
+PACKAGES = ("requests", "httpx", "certifi", "truststore", "wrapt", "aiohttp")
 PEERS = {"pip-system-certs": "pip-system-certs==5.3", "certifi-linux": "certifi-linux==1.1"}
 SWITCHABLE = ("sandbox-trust",) + tuple(PEERS)
 SYSTEM_BUNDLE = harness.SYSTEM_BUNDLE

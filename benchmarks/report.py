@@ -5,15 +5,17 @@ import os
 import re
 import sys
 
+import lazy
 from startup import COMMANDS, FLOOR_VARIANTS, PTH_VARIANTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMAND_LINE = "python3 benchmarks/run.py"
 PEERS = ("pip-system-certs 5.3", "certifi-linux 1.1", "truststore.inject_into_ssl()")
-# The issue's targets: (command, state, limit on the ratio to the same venv without the package).
+# The issue's targets: (command, state, limit on the ratio to the same venv without the package);
+# reset from the floor measured in docs/design.md ("Startup") by the lazy-roots issue.
 TARGETS = (
-    ("pass", "CA present", 1.02),
-    ("pass", "nothing to do", 1.005),
+    ("pass", "CA present", 1.065),
+    ("pass", "nothing to do", 1.025),
     ("import ssl", "CA present", 1.05),
     ("import requests", "CA present", 1.03),
 )
@@ -247,7 +249,7 @@ def targets_section(results):
             "| late CA pickup p95 | 25 ms | %.1f ms | | | %s |"
             % (latency["p95"], "yes" if latency["p95"] <= 25 else "**no**")
         )
-    return lines
+    return lines + lazy.target_rows(results)
 
 
 def connections_section(results):
@@ -404,6 +406,8 @@ def markdown(results):
             "bundle in that cache holding the CA; then the same with the cache warm. Median of %d rounds."
             % (results["stampede"]["n"], results["stampede"]["rounds"]),
         ] + stampede_section(results)
+    if results.get("lazy"):
+        lines += ["", lazy.markdown(results["lazy"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -448,6 +452,7 @@ def figures(results):
         }
     if results.get("latency"):
         out["latency"] = {name: (r["p50"], r["p95"]) for name, r in results["latency"].items()}
+    out["lazy"] = lazy.figures(results)
     return out
 
 
@@ -628,11 +633,16 @@ def latency_panel(ax, figs):
     _legend_below(ax, columns=3)
 
 
+def lazy_panel(ax, figs):
+    lazy.panel(ax, figs, _label_bars, _legend_below)
+
+
 PANELS = (
     ("startup", startup_panel),
     ("peers", peers_panel),
     ("connections", connections_panel),
     ("latency", latency_panel),
+    ("lazy", lazy_panel),
 )
 
 

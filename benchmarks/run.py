@@ -50,7 +50,10 @@ def parse_args():
     parser.add_argument("--work", default="/tmp/sandbox-trust-bench", help="venvs, wheel and scratch files")
     parser.add_argument("--output", default=os.path.join(ROOT, "docs", "benchmarks.md"))
     parser.add_argument(
-        "--skip", action="append", default=[], choices=("startup", "connections", "latency", "stampede")
+        "--skip",
+        action="append",
+        default=[],
+        choices=("startup", "connections", "latency", "stampede", "lazy"),
     )
     parser.add_argument(
         "--report-only", action="store_true", help="re-render the report from the last results.json"
@@ -66,6 +69,7 @@ def main():
     import connections
     import lab
     import latency
+    import lazy
     import stampede
     import startup
 
@@ -119,6 +123,10 @@ def main():
             if "stampede" not in args.skip:
                 results["stampede"] = stampede.measure(
                     main_venv, home, certs, origin.url, scratch, 1 if args.quick else 2
+                )
+            if "lazy" not in args.skip:
+                results["lazy"] = lazy.measure(
+                    main_venv, home, certs, origin, scratch, 3 if args.quick else 7
                 )
     finally:
         for venv in venvs:

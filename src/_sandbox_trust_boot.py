@@ -127,6 +127,7 @@ def read_settings(environ=None):
         debug=get("SANDBOX_TRUST_DEBUG") == "1",
         export=get("SANDBOX_TRUST_EXPORT_ENV") != "0",
         cache_dir=get("SANDBOX_TRUST_CACHE_DIR") or None,
+        lazy_roots=get("SANDBOX_TRUST_LAZY_ROOTS") != "0",
         timeout=timeout,
     )
 
@@ -140,6 +141,7 @@ def ignored_settings(environ=None):
         "SANDBOX_TRUST_DISABLE",
         "SANDBOX_TRUST_DEBUG",
         "SANDBOX_TRUST_EXPORT_ENV",
+        "SANDBOX_TRUST_LAZY_ROOTS",
     ):
         value = get(name)
         if value not in (None, "", "0", "1"):  # "" is as good as unset

@@ -17,6 +17,7 @@ LAYERS = (
     ("sandbox_trust._der",),
     ("sandbox_trust._cafile", "sandbox_trust._x509", "sandbox_trust._subject_hash"),
     ("sandbox_trust._ca", "sandbox_trust._bundles"),
+    ("sandbox_trust._hashed_dirs",),
     ("sandbox_trust.patches", "sandbox_trust._status"),
     ("sandbox_trust._demo", "sandbox_trust._demo_probe", "sandbox_trust._venv_install"),
     ("sandbox_trust.cli",),

@@ -64,26 +64,45 @@ def _read_file(path):
     return data
 
 
-def _is_hashed_name(name):
-    """A name OpenSSL looks up in a CA directory: 8 hex digits of the subject hash, ".", a number."""
+def _hashed_name(name):
+    """``(hash, n)`` of a name OpenSSL looks up in a CA directory (``%08x.%d``), else None."""
     stem, dot, number = name.partition(".")
-    return len(stem) == 8 and dot == "." and number.isdigit() and all(c in "0123456789abcdef" for c in stem)
+    if len(stem) != 8 or dot != "." or any(c not in "0123456789abcdef" for c in stem):
+        return None
+    if not number.isascii() or not number.isdigit() or str(int(number)) != number:
+        return None  # "01" or "١" are never looked up: OpenSSL prints n with %d
+    return stem, int(number)
 
 
 def _directory_certificates(path, held):
-    """PEM of the certificates OpenSSL would find in the CA directory ``path``, minus those ``held``."""
+    """PEM of the certificates OpenSSL would find in the CA directory ``path``, minus those ``held``.
+
+    OpenSSL opens ``<hash>.0``, ``<hash>.1``, ... for the subject it looks for and stops at the
+    first name missing or unloadable; a certificate filed under another hash than its subject's
+    is never looked up, so it is not taken (nor one whose subject hash is not known for certain).
+    """
+    from sandbox_trust._subject_hash import subject_hash  # cold path only: a user's SSL_CERT_DIR
+
+    numbers = {}
+    for name in os.listdir(path):
+        parsed = _hashed_name(name)
+        if parsed is not None:  # not CRLs (.r0), the PEM files hashed names link to, bundles
+            numbers.setdefault(parsed[0], set()).add(parsed[1])
     found = []
-    for name in sorted(os.listdir(path)):
-        if not _is_hashed_name(name):
-            continue  # CRLs (.r0), the PEM files the hashed names link to, bundles kept alongside
-        try:
-            certificates = parse_pem(_read_file(os.path.join(path, name)), source=name)
-        except (OSError, CAFileError):
-            continue  # OpenSSL passes over what it cannot read too
-        for der in certificates.der:
-            pem = der_to_pem(der).encode("ascii")
-            if pem not in held and pem not in found:
-                found.append(pem)
+    for stem in sorted(numbers):
+        number = 0
+        while number in numbers[stem]:
+            try:
+                certificates = parse_pem(
+                    _read_file(os.path.join(path, "%s.%d" % (stem, number))), source=stem
+                )
+            except (OSError, CAFileError):
+                break  # OpenSSL stops at a file it cannot load too
+            for der in certificates.der:
+                pem = der_to_pem(der).encode("ascii")
+                if subject_hash(der) == stem and pem not in held and pem not in found:
+                    found.append(pem)
+            number += 1
     return b"".join(found)
 
 

@@ -163,6 +163,10 @@ VARIABLES = (
     ("SANDBOX_TRUST_DEBUG", "1: one stderr line per decision, tracebacks for internal errors"),
     ("SANDBOX_TRUST_EXPORT_ENV", "0: do not export CA variables for child processes"),
     ("SANDBOX_TRUST_CACHE_DIR", "where merged bundles go; default ~/.cache/sandbox-trust"),
+    (
+        "SANDBOX_TRUST_LAZY_ROOTS",
+        "0: client contexts parse default-roots bundles instead of a hashed directory",
+    ),
 )
 CA_VARIABLES = "the CA variables it extends (SSL_CERT_FILE, SSL_CERT_DIR, REQUESTS_CA_BUNDLE, ...)"
 CACHE_VARIABLES = "SANDBOX_TRUST_CACHE_DIR (else XDG_CACHE_HOME, HOME, TMPDIR)"

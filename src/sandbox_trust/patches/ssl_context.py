@@ -11,8 +11,13 @@ Never weaker: the CA is only *added*, and only to contexts that verify servers; 
 for the server side (PROTOCOL_TLS_SERVER, or default certs for Purpose.CLIENT_AUTH) never gets it,
 not even through a merged bundle exported in SSL_CERT_FILE: it is loaded without the CA.
 A ``load_verify_locations`` of any other file (an app's own pinned CA) is left exactly as asked.
+
+Lazy roots: where a client context would parse a default-roots bundle, it gets the same
+certificates from a hashed directory that OpenSSL reads one issuer at a time (``_hashed_dirs``;
+docs/design.md, "Lazy roots"). The CA itself is always loaded eagerly.
 """
 
+import _ssl
 import os
 import ssl
 import sys
@@ -33,6 +38,8 @@ def _default_root_locations():
 
 
 _DEFAULT_ROOT_LOCATIONS = _default_root_locations()
+# OpenSSL's compiled-in defaults and the variables that override them, read at each call as it does.
+_CAFILE_ENV, _OPENSSL_CAFILE, _CAPATH_ENV, _OPENSSL_CAPATH = _ssl.get_default_verify_paths()
 
 
 def loads_default_roots(cafile, capath):
@@ -49,6 +56,114 @@ def loads_default_roots(cafile, capath):
 def _verifies_servers(context):
     # PROTOCOL_TLS (deprecated, role-less) counts as a client: urllib3 1.x builds its clients so.
     return context.protocol != ssl.PROTOCOL_TLS_SERVER
+
+
+_lazy_bases = {}  # path -> True when it is a base whose roots may come from a hashed directory
+_system_bundles = []  # their real paths, resolved at the first lookup: not at `import ssl`
+# What a context loaded through these methods, in order: our hashed directories, _DIRECTORY (one
+# not ours: OpenSSL's default, a user's) and _OTHER (anything else: a file, cadata), each once.
+_STATE = "_sandbox_trust_roots"
+_DIRECTORY = "directory"
+_OTHER = "other"
+
+
+def _is_lazy_base(path):
+    """The system bundle (by any name), a certifi copy, or a bundle sandbox-trust merged."""
+    known = _lazy_bases.get(path)
+    if known is None:
+        from sandbox_trust import _hashed_dirs
+
+        if not _system_bundles:
+            _system_bundles.extend(os.path.realpath(p) for p in boot.SYSTEM_BUNDLE_CANDIDATES)
+        known = (
+            os.path.realpath(path) in _system_bundles
+            or path.endswith(_CERTIFI_BUNDLE_SUFFIX)
+            or _hashed_dirs.is_merged_bundle(path)
+        )
+        _lazy_bases[path] = known
+    return known
+
+
+def _lazy_roots(context, path):
+    """``(hashed directory, DER to load with it)`` instead of the bundle ``path``, or None: eagerly.
+
+    OpenSSL asks a directory for a subject only when no certificate of that subject is in the
+    store, and asks its directories in the order they were added, stopping at the first that has
+    one: a certificate or a foreign directory loaded before would shadow the roots. So only into a
+    context that holds nothing else, and after another hashed directory only with the certificates
+    of the subjects both hold (where they differ) loaded eagerly (docs/design.md, "Lazy roots").
+    """
+    if not boot.settings.lazy_roots or not path or not _is_lazy_base(path):
+        return None
+    try:
+        from sandbox_trust import _ca, _hashed_dirs
+
+        certificates = _ca.certificates()
+        roots = _hashed_dirs.roots_for(path, certificates) if certificates is not None else None
+        if roots is None:
+            return None
+        state = getattr(context, _STATE, None)
+        if state is None:
+            stats = context.cert_store_stats()
+            if stats["x509"] or stats["crl"]:
+                return None
+            state = ()
+        if roots.capath in state:
+            return roots.capath, roots.cadata
+        if _DIRECTORY in state or _OTHER in state:
+            return None
+        shadowed = _hashed_dirs.shadowed(state, roots.capath)
+        if shadowed is None:
+            return None
+        setattr(context, _STATE, state + (roots.capath,))
+        return roots.capath, roots.cadata + shadowed
+    except AttributeError:  # a subclass with __slots__: loaded eagerly
+        return None
+    except Exception:
+        boot.internal_error("finding lazy roots")
+        return None
+
+
+def _load_lazily(context, lazy):
+    capath, cadata = lazy
+    load = _original["load_verify_locations"]
+    load(context, capath=capath)
+    if cadata:
+        load(context, cadata=cadata)
+
+
+def _loaded(context, marker, cafile=None, cadata=None):
+    """Record that ``context`` loaded something else; keep our directories' roots reachable.
+
+    A certificate loaded after a hashed directory shadows the directory's certificates of its
+    subject (OpenSSL asks the store first), so those are loaded eagerly with it.
+    """
+    state = getattr(context, _STATE, ())
+    try:
+        if marker not in state:
+            setattr(context, _STATE, state + (marker,))
+    except AttributeError:  # a subclass with __slots__: nothing lazy is ever loaded into it then
+        return
+    directories = tuple(entry for entry in state if entry not in (_DIRECTORY, _OTHER))
+    if marker != _OTHER or not directories:
+        return
+    try:
+        from sandbox_trust import _hashed_dirs
+
+        digests = set()
+        for found in (
+            _hashed_dirs.file_digests(os.fsdecode(cafile)) if cafile is not None else set(),
+            _hashed_dirs.cadata_digests(cadata) if cadata is not None else set(),
+        ):
+            if found is None:
+                digests = None  # a subject not known for certain: every root of ours, eagerly
+                break
+            digests.update(found)
+        der = _hashed_dirs.held_by(directories, digests)
+        if der:
+            _original["load_verify_locations"](context, cadata=der)
+    except Exception:
+        boot.internal_error("keeping lazy roots reachable")
 
 
 def _add_ca(context):
@@ -103,7 +218,19 @@ def _set_server_default_paths(context):
 def set_default_verify_paths(self):
     if not _verifies_servers(self):
         return _set_server_default_paths(self)
-    _original["set_default_verify_paths"](self)
+    cafile = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE)
+    lazy = _lazy_roots(self, cafile)
+    if lazy is None:
+        _original["set_default_verify_paths"](self)
+        _loaded(self, _OTHER, cafile=cafile or None)
+    else:
+        # OpenSSL's default file, from the directory; its default directory lookup as it was, after
+        # ours: for a subject in both, the bundle's certificates shadowed the directory's before too.
+        _load_lazily(self, lazy)
+        capath = os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
+        if capath:
+            _original["load_verify_locations"](self, capath=capath)
+            _loaded(self, _DIRECTORY)
     _add_ca(self)
 
 
@@ -122,8 +249,18 @@ def load_default_certs(self, purpose=ssl.Purpose.SERVER_AUTH):
 def load_verify_locations(self, cafile=None, capath=None, cadata=None):
     if not _verifies_servers(self):
         return _load_for_server(self, cafile, capath, cadata)
-    _original["load_verify_locations"](self, cafile, capath, cadata)
-    if loads_default_roots(cafile, capath):
+    lazy = None
+    if cafile is not None and capath is None and cadata is None:
+        lazy = _lazy_roots(self, os.fsdecode(cafile))
+    if lazy is None:
+        _original["load_verify_locations"](self, cafile, capath, cadata)
+        if cafile is not None or cadata is not None:
+            _loaded(self, _OTHER, cafile=cafile, cadata=cadata)
+        if capath is not None:  # after ours: OpenSSL asks it only for subjects ours does not hold
+            _loaded(self, _DIRECTORY)
+    else:
+        _load_lazily(self, lazy)
+    if lazy is not None or loads_default_roots(cafile, capath):
         _add_ca(self)
 
 

@@ -1,0 +1,325 @@
+"""Hashed directories of default roots: OpenSSL looks a root up when a chain needs it.
+
+OpenSSL 3.0 parses a whole bundle (~145 certificates, ~35 ms) into every new context that loads
+it; from a directory of ``<subject hash>.<n>`` files (``load_verify_locations(capath=...)``) it
+reads only the issuer a handshake asks for (docs/design.md, "Lazy roots"). Next to each base in
+the private cache sits the directory of its certificates, named by the SHA-256 of the base's
+content (``roots-<hex>-<version>``) and built in a temporary directory renamed into place, so a
+stampede of cold starts sees either no directory or a complete one. A base that cannot be named
+with certainty (a subject this package cannot canonicalise, anything but certificates) gets a
+plain file under that name instead: "load it eagerly", remembered like a directory.
+"""
+
+import _thread
+import os
+import stat
+
+import _sandbox_trust_boot as boot
+from sandbox_trust import _bundles, _der
+from sandbox_trust._cafile import BEGIN, CAFileError, der_to_pem, parse_pem
+from sandbox_trust._subject_hash import hashed_names, subject_hash
+
+VERSION = "1"  # part of every name: a new naming scheme never reads an older scheme's directory
+_BUNDLE_PREFIX, _BUNDLE_SUFFIX = "bundle-", ".pem"  # _bundles.build_and_index's names
+
+
+class LazyRoots:
+    """What a client context loads instead of a bundle: ``capath``, plus ``cadata`` (DER) eagerly.
+
+    ``cadata`` holds the directory's certificates whose subject hash is one of the CA's: the CA is
+    always loaded eagerly, and OpenSSL never asks a directory for a subject already in the store,
+    so a base root with the CA's subject would otherwise be out of reach.
+    """
+
+    __slots__ = ("capath", "cadata")
+
+    def __init__(self, capath, cadata):
+        self.capath = capath
+        self.cadata = cadata
+
+
+def is_merged_bundle(path):
+    """True for a bundle that ``_bundles`` wrote: its name, in one of the cache directories."""
+    name = os.path.basename(path)
+    return (
+        name.startswith(_BUNDLE_PREFIX)
+        and name.endswith(_BUNDLE_SUFFIX)
+        and os.path.dirname(path) in boot.cache_candidates()
+    )
+
+
+_found = {}  # base path -> LazyRoots, or False (load it eagerly), once per process
+_lock = _thread.allocate_lock()  # threads racing for their first context build a directory once
+
+
+def _reset_in_child():
+    """After ``os.fork``: the thread that held the lock (building) does not exist in the child."""
+    global _lock
+    _lock = _thread.allocate_lock()
+
+
+os.register_at_fork(after_in_child=_reset_in_child)
+
+
+def roots_for(path, certificates):
+    """The hashed directory for the bundle at ``path``, or None: load it eagerly, as without us.
+
+    Found once per process; built on the first miss (the first client context after a cold start).
+    ``certificates`` is the CA (``_cafile.CACertificates``).
+    """
+    roots = _found.get(path)
+    if roots is None:
+        with _lock:
+            roots = _found.get(path)
+            if roots is None:
+                try:
+                    roots = _find_or_build(path, certificates)
+                except Exception:
+                    boot.internal_error("finding the hashed directory for %s" % path)
+                    roots = None
+                _found[path] = roots = roots or False
+                boot.debug("roots of %s: %s" % (path, roots.capath if roots else "loaded eagerly"))
+    return roots or None
+
+
+def _find_or_build(path, certificates):
+    ca_hashes = []
+    for der in certificates.der:
+        digest = subject_hash(der)
+        if digest is None:
+            return None  # which base root shares the CA's subject cannot be told: all eagerly
+        ca_hashes.append(digest)
+    directory, fd = _bundles.open_cache()
+    if fd is None:
+        return None
+    if os.pathsep in directory:  # OpenSSL splits a capath at ":" into several directories
+        os.close(fd)
+        return None
+    try:
+        name = _directory_name(fd, directory, path)
+        if name is None:
+            return None
+        try:
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            _build(fd, name, _bundles._read_file(path))
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        if not stat.S_ISDIR(st.st_mode):
+            return None  # the "load it eagerly" file
+        if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            boot.warn("refusing hashed directory %s: not owned by this user or writable by others" % name)
+            return None
+        cadata = b"".join(_same_hash(fd, name, digest, certificates.der) for digest in ca_hashes)
+    except (OSError, CAFileError) as exc:
+        boot.debug("no hashed directory for %s: %s" % (path, exc))
+        return None
+    finally:
+        os.close(fd)
+    return LazyRoots(os.path.join(directory, name), cadata)
+
+
+_entries = {}  # hashed directory -> {subject hash: frozenset of its files' contents}
+_shadowed = {}  # (earlier directories, directory) -> DER to load eagerly, or None
+
+
+def shadowed(earlier, capath):
+    """DER to load eagerly with ``capath`` added after the hashed directories ``earlier``, or None.
+
+    For a subject hash that an earlier directory holds too, OpenSSL never reaches ``capath``: where
+    their certificates differ, all of them are loaded eagerly, which is what parsing both bundles
+    left in the store. Read once per process per pair of directories.
+    """
+    if not earlier:
+        return b""
+    key = (earlier, capath)
+    if key not in _shadowed:
+        try:
+            later = _files(capath)
+            before = [_files(directory) for directory in earlier]
+            pems = set()
+            for digest, files in later.items():
+                others = [entries[digest] for entries in before if digest in entries]
+                if any(other != files for other in others):
+                    pems.update(files.union(*others))
+            _shadowed[key] = b"".join(
+                der for pem in sorted(pems) for der in parse_pem(pem, source="hashed directory").der
+            )
+        except (OSError, CAFileError) as exc:
+            boot.debug("cannot compare %s with %s: %s" % (capath, ", ".join(earlier), exc))
+            _shadowed[key] = None
+    return _shadowed[key]
+
+
+def held_by(directories, digests):
+    """DER of the certificates named ``<digest>.<n>`` in ``directories`` (``digests`` None: all)."""
+    pems = set()
+    for capath in directories:
+        files = _files(capath)
+        for digest in files if digests is None else digests:
+            pems.update(files.get(digest, ()))
+    return b"".join(der for pem in sorted(pems) for der in parse_pem(pem, source="hashed directory").der)
+
+
+_file_digests = {}  # (path, stat signature) -> subject hashes of its certificates, or None
+
+
+def file_digests(path):
+    """Subject hashes of the certificates in the PEM file ``path``; None when one is not certain."""
+    try:
+        key = (path, boot.file_signature(path))
+    except OSError:
+        return set()  # OpenSSL loaded nothing from it either
+    if key not in _file_digests:
+        try:
+            data = _bundles._read_file(path)
+            named = _nameable(data)
+            _file_digests[key] = None if named is None else {name.partition(".")[0] for name, _ in named}
+        except OSError:
+            _file_digests[key] = None
+    return _file_digests[key]
+
+
+def cadata_digests(cadata):
+    """Subject hashes of ``cadata`` (PEM text or concatenated DER); None when one is not certain."""
+    try:
+        if isinstance(cadata, str):
+            der = parse_pem(cadata.encode("ascii"), source="cadata").der
+        else:
+            der = _split_der(bytes(cadata))
+    except (ValueError, CAFileError, TypeError):
+        return None
+    digests = {subject_hash(one) for one in der}
+    return None if None in digests else digests
+
+
+def _split_der(data):
+    parts, position = [], 0
+    while position < len(data):
+        _tag, _start, end = _der.element(data, position, len(data))
+        parts.append(data[position:end])
+        position = end
+    return parts
+
+
+def _files(capath):
+    entries = _entries.get(capath)
+    if entries is None:
+        found = {}
+        for name in os.listdir(capath):
+            with open(os.path.join(capath, name), "rb") as f:
+                found.setdefault(name.partition(".")[0], set()).add(f.read())
+        entries = _entries[capath] = {digest: frozenset(files) for digest, files in found.items()}
+    return entries
+
+
+def _directory_name(fd, directory, path):
+    """``roots-<sha256 of the base>-<version>``: from a merged bundle's own name, else via an index."""
+    if os.path.dirname(path) == directory and is_merged_bundle(path):
+        digest = os.path.basename(path)[len(_BUNDLE_PREFIX) : -len(_BUNDLE_SUFFIX)]
+        return "roots-%s-%s" % (digest, VERSION)
+    # Any other base (the system bundle, a certifi copy): its stat signature names an index link.
+    index = "roots-index-%s-%s" % (boot.file_signature(path), VERSION)
+    try:
+        name = os.readlink(index, dir_fd=fd)
+    except FileNotFoundError:
+        pass
+    else:
+        return name if _is_directory_name(name) else None  # only ever a name of ours, in this directory
+    import hashlib  # cold path only
+
+    name = "roots-%s-%s" % (hashlib.sha256(_bundles._read_file(path)).hexdigest()[:32], VERSION)
+    _bundles._write_atomically(fd, index, lambda temporary: os.symlink(name, temporary, dir_fd=fd))
+    return name
+
+
+def _is_directory_name(name):
+    prefix, _, rest = name.partition("-")
+    digest, _, version = rest.partition("-")
+    return (
+        prefix == "roots"
+        and len(digest) == 32
+        and all(c in "0123456789abcdef" for c in digest)
+        and version == VERSION
+    )
+
+
+def _same_hash(fd, name, digest, skip):
+    """DER of the directory's certificates named ``<digest>.<n>``, minus those in ``skip``."""
+    found = []
+    number = 0
+    while True:
+        try:
+            data = _read_at(fd, "%s/%s.%d" % (name, digest, number))
+        except FileNotFoundError:
+            return b"".join(found)
+        found.extend(der for der in parse_pem(data, source="hashed directory").der if der not in skip)
+        number += 1
+
+
+def _read_at(fd, relative):
+    descriptor = os.open(relative, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+    with os.fdopen(descriptor, "rb") as f:
+        return f.read(_bundles.MAX_BASE_BYTES + 1)
+
+
+def _nameable(data):
+    """The certificates of ``data`` as DER when each can be named with certainty, else None.
+
+    OpenSSL's file loader also takes CRLs and TRUSTED CERTIFICATE blocks (with trust settings a
+    directory entry read as a plain certificate would lose): a base holding any is loaded eagerly.
+    """
+    if data.count(b"-----BEGIN ") != data.count(BEGIN.encode("ascii")):
+        return None
+    try:
+        der = parse_pem(data, source="base bundle").der
+    except CAFileError:
+        return None
+    named, eager = hashed_names(der)
+    # One uncertain subject may equal a named one, which OpenSSL would then never look up.
+    return None if eager or not named else named
+
+
+def _build(fd, name, data):
+    """Write the directory ``name`` (or the "load it eagerly" file) for the bundle ``data``."""
+    named = _nameable(data)
+    if named is None:
+        _bundles._write_file(fd, name, b"")
+        return
+    temporary = ".tmp-%d-%s" % (os.getpid(), os.urandom(6).hex())
+    os.mkdir(temporary, 0o755, dir_fd=fd)
+    try:
+        inner = os.open(temporary, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+        try:
+            for file_name, der in named:
+                out = os.open(
+                    file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=inner
+                )
+                with os.fdopen(out, "wb") as f:
+                    f.write(der_to_pem(der).encode("ascii"))
+        finally:
+            os.close(inner)
+        try:
+            # A directory is renamed onto a name that does not exist yet, or onto nothing at all:
+            # if another process renamed its (identical) directory first, this one is dropped.
+            os.rename(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except OSError:
+            os.stat(name, dir_fd=fd, follow_symlinks=False)  # raises unless another process won
+            _remove_tree(fd, temporary)
+    except BaseException:
+        _remove_tree(fd, temporary)
+        raise
+    boot.debug("built %s: %d certificates" % (name, len(named)))
+
+
+def _remove_tree(fd, name):
+    """Remove our temporary directory ``name`` (flat: files only) from the directory ``fd``."""
+    try:
+        inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+        try:
+            for entry in os.listdir(inner):
+                os.unlink(entry, dir_fd=inner)
+        finally:
+            os.close(inner)
+        os.rmdir(name, dir_fd=fd)
+    except OSError:
+        pass
