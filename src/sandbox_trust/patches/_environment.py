@@ -29,6 +29,19 @@ def add_ca(context):
         context.load_verify_locations(cadata=found.cadata)  # cadata alone: no other roots are touched
 
 
+def requests_session_patch(module_name):
+    """The ``Patch`` of ``Session.merge_environment_settings`` in the requests module ``module_name``
+    (requests' own, or pip's vendored copy): one rule for both."""
+    import sys
+
+    from sandbox_trust.patches import Patch
+
+    sessions = sys.modules[module_name]  # patched right after that sessions.py ran
+    replacement = requests_merge_environment_settings(sessions, sessions.Session.merge_environment_settings)
+    what = "%s.Session.merge_environment_settings" % module_name.rpartition(".")[0]
+    return Patch(what, [(sessions.Session, "merge_environment_settings", replacement)])
+
+
 def requests_merge_environment_settings(sessions, original):
     """``Session.merge_environment_settings`` of the requests module ``sessions``, isolated.
 

@@ -3,22 +3,12 @@
 An exported ``REQUESTS_CA_BUNDLE`` would beat ``Session.verify = False`` or an app's own
 ``Session.verify = "their-ca.pem"`` (docs/design.md, known traps 4 and 7); with it hidden, requests
 applies its own rules, and certifi (patched) plus ``ssl_context`` add the CA to its default roots.
+Patched right after requests/sessions.py ran, before requests/__init__ binds ``requests.sessions``.
 """
 
-import sys
+from sandbox_trust.patches._environment import requests_session_patch
 
-from sandbox_trust.patches import Patch
-from sandbox_trust.patches._environment import requests_merge_environment_settings
-
-# Patched right after requests/sessions.py ran, before requests/__init__ binds ``requests.sessions``.
-sessions = sys.modules["requests.sessions"]
-merge_environment_settings = requests_merge_environment_settings(
-    sessions, sessions.Session.merge_environment_settings
-)
-
-_PATCH = Patch(
-    "requests.Session.merge_environment_settings",
-    [(sessions.Session, "merge_environment_settings", merge_environment_settings)],
-)
+_PATCH = requests_session_patch("requests.sessions")
 _original = _PATCH.original
+merge_environment_settings = _PATCH.replacements[0][2]
 apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
