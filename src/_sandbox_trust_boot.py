@@ -15,6 +15,7 @@ import sys
 
 DEFAULT_CA_PATH = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
 DEFAULT_TIMEOUT = 5.0
+MAX_TIMEOUT = 300.0  # SANDBOX_TRUST_TIMEOUT's bound: a wait longer than this is a hang to the user
 
 # Variables that *replace* a tool's default roots: each must point at default roots + CA.
 REPLACE_VARIABLES = (
@@ -81,7 +82,16 @@ class Settings:
     test the .pth line makes before importing this module.
     """
 
-    __slots__ = ("ca_path", "declared", "disabled", "timeout", "debug", "export", "cache_dir")
+    __slots__ = (
+        "ca_path",
+        "declared",
+        "disabled",
+        "timeout",
+        "timeout_problem",
+        "debug",
+        "export",
+        "cache_dir",
+    )
 
     def __init__(self, environ=None):
         get = getenv if environ is None else environ.get
@@ -91,10 +101,25 @@ class Settings:
         self.debug = get("SANDBOX_TRUST_DEBUG") == "1"
         self.export = get("SANDBOX_TRUST_EXPORT_ENV") != "0"
         self.cache_dir = get("SANDBOX_TRUST_CACHE_DIR") or None
-        try:
-            self.timeout = max(0.0, float(get("SANDBOX_TRUST_TIMEOUT") or DEFAULT_TIMEOUT))
-        except ValueError:
-            self.timeout = DEFAULT_TIMEOUT
+        self.timeout, self.timeout_problem = _timeout(get("SANDBOX_TRUST_TIMEOUT"))
+
+
+def _timeout(value):
+    """``(seconds, None)``, or ``(DEFAULT_TIMEOUT, the sentence to say)`` for a value out of bounds."""
+    if not value:
+        return DEFAULT_TIMEOUT, None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = None
+    if seconds is not None and 0.0 <= seconds <= MAX_TIMEOUT:  # False for nan and both infinities
+        return seconds, None
+    problem = "SANDBOX_TRUST_TIMEOUT=%r is not a number of seconds from 0 to %d; using %g" % (
+        value[:40],
+        MAX_TIMEOUT,
+        DEFAULT_TIMEOUT,
+    )
+    return DEFAULT_TIMEOUT, problem
 
 
 settings = Settings()
@@ -197,7 +222,10 @@ def install_hook():
     if any(getattr(finder, "is_sandbox_trust_finder", False) for finder in sys.meta_path):
         debug("import hook already installed")
         return
-    sys.meta_path.insert(0, PatchAfterImport())
+    finder = PatchAfterImport()
+    sys.meta_path.insert(0, finder)
+    # A fork while another thread is inside find_spec must not leave the child's lookups skipped.
+    os.register_at_fork(after_in_child=finder._finding.clear)
     debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
     for name in PATCH_TARGETS:
         if name in sys.modules:  # imported before us (by an earlier .pth): patch it now
@@ -208,36 +236,147 @@ def install_hook():
 
 
 def cache_candidates():
-    """Private cache directories, in order of preference."""
+    """Private cache directories, in order of preference: absolute paths only.
+
+    A relative location would mean something else after a ``chdir`` (and in every child that
+    inherits the exported paths), so a relative variable counts as unset, as the XDG spec says.
+    """
     if settings.cache_dir:
-        return (settings.cache_dir,)
-    home = getenv("XDG_CACHE_HOME") or os.path.join(getenv("HOME") or os.path.expanduser("~"), ".cache")
-    temp = getenv("TMPDIR") or "/tmp"
-    return (os.path.join(home, "sandbox-trust"), os.path.join(temp, "sandbox-trust-%d" % os.getuid()))
+        if os.path.isabs(settings.cache_dir):
+            return (settings.cache_dir,)
+        warn("ignoring SANDBOX_TRUST_CACHE_DIR=%s: not an absolute path" % settings.cache_dir)
+    candidates = []
+    home = getenv("XDG_CACHE_HOME")
+    if not home or not os.path.isabs(home):
+        home = getenv("HOME")
+        if not home or not os.path.isabs(home):
+            home = os.path.expanduser("~")  # the password database's home when HOME is unusable
+        home = os.path.join(home, ".cache") if os.path.isabs(home) else None
+    if home:
+        candidates.append(os.path.join(home, "sandbox-trust"))
+    temp = getenv("TMPDIR")
+    if not temp or not os.path.isabs(temp):
+        temp = "/tmp"
+    candidates.append(os.path.join(temp, "sandbox-trust-%d" % os.getuid()))
+    return candidates
 
 
-def open_private_dir(path):
-    """An fd for ``path`` if it is a directory we own that nobody else can write; else ``None``."""
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_MAX_SYMLINKS = 40  # Linux's own limit for one path
+
+
+def _is_symlink(name, dir_fd):
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError as exc:
-        # Absent is normal (created on first use); a symlink or a file there is refused out loud.
-        if os.path.lexists(path):
-            reason = "a symlink" if os.path.islink(path) else exc.strerror
-            warn("refusing cache directory %s: %s" % (path, reason))
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode & 0o170000 == 0o120000
+    except OSError:
+        return False
+
+
+def _components(path):
+    """The names a path walks through, the first one last (a stack): no empty names, no "."."""
+    return [name for name in reversed(path.split("/")) if name and name != "."]
+
+
+def open_private_dir(path, create=False):
+    """An fd for the directory ``path`` if nobody but this user and root can change what it names.
+
+    OpenSSH's StrictModes: every directory from ``/`` down must be owned by root or this user and
+    not writable by group or others, except a sticky one (``/tmp``) entered towards a directory
+    owned by this user; the directory itself must be this user's. Each directory is opened
+    relative to the fd of the one before with ``O_NOFOLLOW`` (no path string is looked up twice);
+    a symlink on the way is followed only when it sits in a trusted directory, the last
+    component never. With ``create``, missing directories are made 0700 whatever the umask.
+    Refusals are one line; an absent directory (``create`` false) is silent: made on first use.
+    """
+    if not os.path.isabs(path):
+        warn("refusing cache directory %s: not an absolute path" % path)
         return None
-    st = os.fstat(fd)
-    if st.st_uid == os.geteuid() and not st.st_mode & 0o022:
-        return fd
-    os.close(fd)
-    warn("refusing cache directory %s: not owned by this user or writable by others" % path)
+    uid = os.geteuid()
+    pending = _components(path)  # still to walk, the next one last
+    walked = []  # names from / to the directory of `fd`, for the refusal line
+    links = 0
+    fd = os.open("/", _DIRECTORY_FLAGS)
+    try:
+        st = os.fstat(fd)
+        while True:
+            # `st` is the directory `fd` was checked for: may it lead further?
+            writable = st.st_mode & 0o022
+            if st.st_uid not in (0, uid) or writable and not (pending and st.st_mode & 0o1000):
+                reason = "is owned by another user" if st.st_uid not in (0, uid) else "is writable by others"
+                problem = "/%s %s" % ("/".join(walked), reason)
+                break
+            if not pending:
+                if st.st_uid == uid:
+                    result, fd = fd, None
+                    return result
+                problem = "not owned by this user"
+                break
+            name = pending.pop()
+            try:
+                child = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    return None
+                try:
+                    os.mkdir(name, 0o700, dir_fd=fd)
+                except FileExistsError:
+                    pass  # made by someone else meanwhile: checked like any other below
+                except OSError as exc:  # read-only, no permission: as before, the next candidate
+                    debug("cannot create cache directory %s: %s" % (path, exc.strerror))
+                    return None
+                else:
+                    made = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
+                    os.fchmod(made, 0o700)  # the umask may have taken bits away, never added them
+                    os.close(made)
+                pending.append(name)
+                continue
+            except OSError as exc:
+                if pending and links < _MAX_SYMLINKS and _is_symlink(name, fd):
+                    link = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    if writable and link.st_uid != uid:
+                        problem = "/%s is another user's symlink in a shared directory" % "/".join(
+                            walked + [name]
+                        )
+                        break
+                    links += 1
+                    target = os.readlink(name, dir_fd=fd)
+                    pending.extend(_components(target))
+                    if target.startswith("/"):
+                        os.close(fd)
+                        fd = None
+                        fd = os.open("/", _DIRECTORY_FLAGS)
+                        st = os.fstat(fd)
+                        walked = []
+                    continue
+                problem = "a symlink" if _is_symlink(name, fd) else exc.strerror
+                if pending:
+                    problem = "/%s: %s" % ("/".join(walked + [name]), problem)
+                break
+            child_st = os.fstat(child)
+            walked.append(name)
+            if writable and child_st.st_uid != uid:  # a sticky parent protects only what is ours
+                os.close(child)
+                problem = "/%s is not owned by this user, in a shared directory" % "/".join(walked)
+                break
+            os.close(fd)
+            fd, st = child, child_st
+    except OSError as exc:
+        problem = exc.strerror
+    finally:
+        if fd is not None:
+            os.close(fd)
+    warn("refusing cache directory %s: %s" % (path, problem))
     return None
 
 
 def file_signature(path):
-    """Identity of a file's current version, cheap enough for every start (one stat)."""
+    """Identity of a file's current version, cheap enough for every start (one stat).
+
+    ctime is in it because no user can set it: a file rewritten in place with its inode, size and
+    mtime kept (``cp -p``, ``touch -r``, an image layer) still gets a new signature.
+    """
     st = os.stat(path)
-    return "%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return "%x.%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def default_roots_file():
@@ -352,8 +491,11 @@ def index_name(base, ca_signature):
 def cached_bundle(cache_fd, directory, base, ca_signature):
     try:
         name = os.readlink(index_name(base, ca_signature), dir_fd=cache_fd)
-        os.stat(name, dir_fd=cache_fd)  # a cleaner may have removed the bundle but not the link
+        # A cleaner may have removed the bundle but not the link; only a plain file here is ours.
+        mode = os.stat(name, dir_fd=cache_fd, follow_symlinks=False).st_mode
     except OSError:
+        return None
+    if "/" in name or mode & 0o170000 != 0o100000:
         return None
     return os.path.join(directory, name)
 
@@ -370,6 +512,12 @@ def boot():
     try:
         if settings.disabled:
             return
+        if not os.path.isabs(settings.ca_path):
+            # After a chdir (or in a child started elsewhere) it would name another file.
+            warn("ignoring SANDBOX_CA_CERT=%s: not an absolute path" % settings.ca_path)
+            return
+        if settings.timeout_problem and settings.declared:  # the timeout matters only then
+            warn(settings.timeout_problem)
         present = os.path.exists(settings.ca_path)
         if settings.debug:  # no formatting on an ordinary start
             declared = ", interception declared" if settings.declared else ""
