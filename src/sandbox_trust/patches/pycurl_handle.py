@@ -3,8 +3,9 @@
 libcurl never reads CA variables (``CURL_CA_BUNDLE`` is the curl tool's, not the library's) and
 uses the bundle path compiled into it: the manylinux wheel's is ``/etc/pki/tls/certs/ca-bundle.crt``,
 missing on Debian. So a handle starts with ``CAINFO`` = merged bundle (system roots + CA). A
-``CAINFO``/``CAPATH``/``CAINFO_BLOB`` the app sets itself, by any method (``setopt``,
-``setopt_string``, ``set_ca_certs``), replaces ours, as libcurl would have it.
+``CAINFO``/``CAPATH``/``CAINFO_BLOB`` the app sets itself, with ``setopt`` or ``setopt_string``,
+replaces ours, as libcurl would have it (``set_ca_certs`` adds to the store, as it does to
+libcurl's default, so ours stays).
 ``pycurl.Curl`` is swapped for a subclass: handles made from it are still ``pycurl.Curl`` instances.
 """
 
@@ -62,10 +63,6 @@ class Curl(_original):
         self._app_chose_trust(option)
         return super().setopt_string(option, value)
 
-    def set_ca_certs(self, *args, **kwargs):
-        self._app_chose_trust(pycurl.CAINFO)  # the app's own certificates, as CAINFO_BLOB would be
-        return super().set_ca_certs(*args, **kwargs)
-
     def unsetopt(self, option):
         super().unsetopt(option)
         if option == pycurl.CAINFO:  # back to "the default", which here includes the CA
@@ -77,9 +74,8 @@ class Curl(_original):
         _set_default_cainfo(self)
 
 
-for _name in ("setopt_string", "set_ca_certs"):
-    if not hasattr(_original, _name):  # older pycurl: no such method, so none of ours either
-        delattr(Curl, _name)
+if not hasattr(_original, "setopt_string"):  # older pycurl: no such method, so none of ours either
+    del Curl.setopt_string
 Curl.__name__ = Curl.__qualname__ = "Curl"
 Curl.__module__ = _original.__module__
 
