@@ -87,7 +87,20 @@ def report(args):
     print(json.dumps(result))
 
 
+def _git(url):
+    """The origin is no git server: its "ok" to info/refs reads (dumb protocol) as a repository without refs."""
+    command = ["git", "-c", "http.sslVerify=true", "ls-remote", url + "repository.git"]
+    process = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    output = process.stdout + process.stderr
+    if "certificate" in output.lower():  # GnuTLS: "server certificate verification failed. CAfile: ..."
+        raise ssl.SSLCertVerificationError(output.strip())
+    if process.returncode != 0 or output:
+        raise RuntimeError("git exited %d: %s" % (process.returncode, output.strip()))
+
+
 CLIENTS = {"urllib": _urllib, "requests": _requests, "curl": _curl}
+if os.environ.get("PROBE_GIT") == "1":
+    CLIENTS["git"] = _git
 
 
 def fork(args):
