@@ -147,14 +147,18 @@ def _server_context(variant):
 
         return ssl.create_default_context(client_auth, cafile=certifi.where())
     if variant in ("cadata-exported-text", "cadata-exported-crlf"):
-        with open(os.environ["SSL_CERT_FILE"], encoding="utf-8") as f:
+        with open(
+            os.environ.get("SSL_CERT_FILE") or ssl.get_default_verify_paths().openssl_cafile, encoding="utf-8"
+        ) as f:
             text = f.read()
         if variant.endswith("crlf"):
             text = text.replace("\n", "\r\n")
         text = "".join(char for char in text if char.isascii())  # cadata= takes ASCII only, as stock
         return ssl.create_default_context(client_auth, cadata=text)
-    if variant == "default-certs":
-        return ssl.create_default_context(client_auth)
+    if variant == "load-default-certs-client-auth":  # create_default_context loads none for a server
+        context = ssl.create_default_context(client_auth)
+        context.load_default_certs(client_auth)
+        return context
     if variant == "set-default-verify-paths":
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.set_default_verify_paths()
