@@ -55,7 +55,9 @@ def test_hostile_base_never_blocks_start(run, core_venv, intercept, tmp_path, ki
     base = BASES[kind](str(tmp_path))
     env = {variable: base, "SANDBOX_CA_CERT": intercept.ca_path}
     for start in ("cold", "warm"):
-        process = run(core_venv, ("-c", "import os; print(os.environ.get(%r))" % variable), timeout=TIMEOUT, **env)
+        process = run(
+            core_venv, ("-c", "import os; print(os.environ.get(%r))" % variable), timeout=TIMEOUT, **env
+        )
         assert process.returncode == 0, (start, process.stderr)
         assert_quiet(process, lines=1)
         assert process.stdout.strip() == base  # unreadable: left as the user set it, never extended
@@ -69,10 +71,17 @@ def test_hostile_base_never_blocks_start(run, core_venv, intercept, tmp_path, ki
 def test_hostile_entries_of_a_ca_directory(run, core_venv, intercept, unrelated, tmp_path):
     env = {"SSL_CERT_DIR": _hashed_directory(str(tmp_path)), "SANDBOX_CA_CERT": intercept.ca_path}
     for start in ("cold", "warm"):
-        report, process = probe(run, core_venv, "report", intercept.url, unrelated.url, timeout=TIMEOUT, **env)
+        report, process = probe(
+            run, core_venv, "report", intercept.url, unrelated.url, timeout=TIMEOUT, **env
+        )
         assert_quiet(process, lines=1)
-        assert report[intercept.url] == {"urllib": "trusted", "requests": "trusted", "curl": "trusted"}, report
-        assert report[unrelated.url] == {"urllib": "rejected", "requests": "rejected", "curl": "rejected"}, report
+        assert report[intercept.url] == {"urllib": "trusted", "requests": "trusted", "curl": "trusted"}, (
+            start,
+            report,
+        )
+        assert report[unrelated.url] == {"urllib": "rejected", "requests": "rejected", "curl": "rejected"}, (
+            report
+        )
 
 
 BAD_TIMEOUTS = ("inf", "-inf", "nan", "-1", "1e309", "301", "garbage", "5s")
@@ -80,7 +89,9 @@ BAD_TIMEOUTS = ("inf", "-inf", "nan", "-1", "1e309", "301", "garbage", "5s")
 
 @pytest.mark.parametrize("value", BAD_TIMEOUTS)
 def test_timeout_out_of_bounds_uses_the_default(run, core_venv, intercept, tmp_path, value):
-    env = dict(SANDBOX_CA_CERT=str(tmp_path / "never.pem"), SANDBOX_INTERCEPT_HTTPS="1", SANDBOX_TRUST_TIMEOUT=value)
+    env = dict(
+        SANDBOX_CA_CERT=str(tmp_path / "never.pem"), SANDBOX_INTERCEPT_HTTPS="1", SANDBOX_TRUST_TIMEOUT=value
+    )
     started = time.monotonic()
     outcome, process = run.probe(core_venv, "urllib_request", intercept.url, timeout=TIMEOUT, **env)
     elapsed = time.monotonic() - started
@@ -92,7 +103,9 @@ def test_timeout_out_of_bounds_uses_the_default(run, core_venv, intercept, tmp_p
 @pytest.mark.parametrize("value, seconds", [("0", 0.0), ("1", 1.0), ("2.5", 2.5)])
 def test_timeout_within_bounds_is_used(run, core_venv, intercept, tmp_path, value, seconds):
     """The twin: a valid value is used as given, and the one line is about the CA, not the setting."""
-    env = dict(SANDBOX_CA_CERT=str(tmp_path / "never.pem"), SANDBOX_INTERCEPT_HTTPS="1", SANDBOX_TRUST_TIMEOUT=value)
+    env = dict(
+        SANDBOX_CA_CERT=str(tmp_path / "never.pem"), SANDBOX_INTERCEPT_HTTPS="1", SANDBOX_TRUST_TIMEOUT=value
+    )
     started = time.monotonic()
     outcome, process = run.probe(core_venv, "urllib_request", intercept.url, timeout=TIMEOUT, **env)
     elapsed = time.monotonic() - started
