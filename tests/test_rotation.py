@@ -18,6 +18,7 @@ def same_size_origins(tmp_path):
     """Two origins whose CA PEM files have the same size (a rotation that keeps the size)."""
     origins = []
     try:
+        (tmp_path / "first").mkdir()
         first = servers.Origin(tmp_path / "first").__enter__()
         origins.append(first)
         size = os.path.getsize(first.ca_path)
@@ -62,7 +63,11 @@ def test_ca_rewritten_in_place_is_picked_up(run, core_venv, tmp_path, same_size_
             dst.write(src.read())
     os.utime(ca_path, ns=(before.st_atime_ns, before.st_mtime_ns))
     after = os.stat(ca_path)
-    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
 
     report, process = probe(run, core_venv, "report", old.url, new.url, **env)
     assert_quiet(process, lines=0)
