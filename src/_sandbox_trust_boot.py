@@ -101,25 +101,24 @@ class Settings:
         self.debug = get("SANDBOX_TRUST_DEBUG") == "1"
         self.export = get("SANDBOX_TRUST_EXPORT_ENV") != "0"
         self.cache_dir = get("SANDBOX_TRUST_CACHE_DIR") or None
-        self.timeout, self.timeout_problem = _timeout(get("SANDBOX_TRUST_TIMEOUT"))
-
-
-def _timeout(value):
-    """``(seconds, None)``, or ``(DEFAULT_TIMEOUT, the sentence to say)`` for a value out of bounds."""
-    if not value:
-        return DEFAULT_TIMEOUT, None
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = None
-    if seconds is not None and 0.0 <= seconds <= MAX_TIMEOUT:  # False for nan and both infinities
-        return seconds, None
-    problem = "SANDBOX_TRUST_TIMEOUT=%r is not a number of seconds from 0 to %d; using %g" % (
-        value[:40],
-        MAX_TIMEOUT,
-        DEFAULT_TIMEOUT,
-    )
-    return DEFAULT_TIMEOUT, problem
+        value = get("SANDBOX_TRUST_TIMEOUT")
+        self.timeout, self.timeout_problem = DEFAULT_TIMEOUT, None
+        if value:
+            try:
+                timeout = float(value)
+            except ValueError:
+                timeout = -1.0
+            if 0.0 <= timeout <= MAX_TIMEOUT:  # False for nan and both infinities
+                self.timeout = timeout
+            else:
+                self.timeout_problem = (
+                    "SANDBOX_TRUST_TIMEOUT=%r is not a number of seconds from 0 to %d; using %g"
+                    % (
+                        value[:40],
+                        MAX_TIMEOUT,
+                        DEFAULT_TIMEOUT,
+                    )
+                )
 
 
 settings = Settings()
@@ -236,137 +235,74 @@ def install_hook():
 
 
 def cache_candidates():
-    """Private cache directories, in order of preference: absolute paths only.
+    """Private cache directories, in order of preference (a generator: the first usually wins).
 
-    A relative location would mean something else after a ``chdir`` (and in every child that
-    inherits the exported paths), so a relative variable counts as unset, as the XDG spec says.
+    Absolute paths only: a relative location would mean something else after a ``chdir`` (and in
+    every child that inherits the exported paths), so a relative variable counts as unset, as
+    the XDG spec says.
     """
-    if settings.cache_dir:
-        if os.path.isabs(settings.cache_dir):
-            return (settings.cache_dir,)
-        warn("ignoring SANDBOX_TRUST_CACHE_DIR=%s: not an absolute path" % settings.cache_dir)
-    candidates = []
+    cache_dir = settings.cache_dir
+    if cache_dir:
+        if cache_dir[:1] == "/":
+            yield cache_dir
+            return
+        warn("ignoring SANDBOX_TRUST_CACHE_DIR=%s: not an absolute path" % cache_dir)
     home = getenv("XDG_CACHE_HOME")
-    if not home or not os.path.isabs(home):
-        home = getenv("HOME")
-        if not home or not os.path.isabs(home):
-            home = os.path.expanduser("~")  # the password database's home when HOME is unusable
-        home = os.path.join(home, ".cache") if os.path.isabs(home) else None
-    if home:
-        candidates.append(os.path.join(home, "sandbox-trust"))
+    if home and home[:1] == "/":
+        yield home.rstrip("/") + "/sandbox-trust"
+    else:
+        home = getenv("HOME") or os.path.expanduser("~")  # no HOME: the password database's, or "~"
+        if home[:1] == "/":
+            yield home.rstrip("/") + "/.cache/sandbox-trust"
     temp = getenv("TMPDIR")
-    if not temp or not os.path.isabs(temp):
-        temp = "/tmp"
-    candidates.append(os.path.join(temp, "sandbox-trust-%d" % os.getuid()))
-    return candidates
+    yield "%s/sandbox-trust-%d" % (temp.rstrip("/") if temp and temp[:1] == "/" else "/tmp", os.getuid())
 
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_MAX_SYMLINKS = 40  # Linux's own limit for one path
-
-
-def _is_symlink(name, dir_fd):
-    try:
-        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode & 0o170000 == 0o120000
-    except OSError:
-        return False
-
-
-def _components(path):
-    """The names a path walks through, the first one last (a stack): no empty names, no "."."""
-    return [name for name in reversed(path.split("/")) if name and name != "."]
 
 
 def open_private_dir(path, create=False):
     """An fd for the directory ``path`` if nobody but this user and root can change what it names.
 
-    OpenSSH's StrictModes: every directory from ``/`` down must be owned by root or this user and
-    not writable by group or others, except a sticky one (``/tmp``) entered towards a directory
-    owned by this user; the directory itself must be this user's. Each directory is opened
-    relative to the fd of the one before with ``O_NOFOLLOW`` (no path string is looked up twice);
-    a symlink on the way is followed only when it sits in a trusted directory, the last
-    component never. With ``create``, missing directories are made 0700 whatever the umask.
-    Refusals are one line; an absent directory (``create`` false) is silent: made on first use.
+    OpenSSH's StrictModes, checked race-free: every directory from ``/`` down is opened relative
+    to the one before with ``O_NOFOLLOW`` and must be owned by root or this user and not writable
+    by group or others, except a sticky one (``/tmp``) entered towards a directory of this user's;
+    the last must be this user's. This is the common case, walked on every start; anything else
+    (a symlink on the way, a directory to create, a refusal to explain) goes to the full walk of
+    ``sandbox_trust._cachedir``, which also says the one line.
     """
-    if not os.path.isabs(path):
-        warn("refusing cache directory %s: not an absolute path" % path)
-        return None
-    uid = os.geteuid()
-    pending = _components(path)  # still to walk, the next one last
-    walked = []  # names from / to the directory of `fd`, for the refusal line
-    links = 0
-    fd = os.open("/", _DIRECTORY_FLAGS)
-    try:
-        st = os.fstat(fd)
-        while True:
-            # `st` is the directory `fd` was checked for: may it lead further?
-            writable = st.st_mode & 0o022
-            if st.st_uid not in (0, uid) or writable and not (pending and st.st_mode & 0o1000):
-                reason = "is owned by another user" if st.st_uid not in (0, uid) else "is writable by others"
-                problem = "/%s %s" % ("/".join(walked), reason)
-                break
-            if not pending:
-                if st.st_uid == uid:
-                    result, fd = fd, None
-                    return result
-                problem = "not owned by this user"
-                break
-            name = pending.pop()
-            try:
-                child = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
-            except FileNotFoundError:
-                if not create:
-                    return None
-                try:
-                    os.mkdir(name, 0o700, dir_fd=fd)
-                except FileExistsError:
-                    pass  # made by someone else meanwhile: checked like any other below
-                except OSError as exc:  # read-only, no permission: as before, the next candidate
-                    debug("cannot create cache directory %s: %s" % (path, exc.strerror))
-                    return None
-                else:
-                    made = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
-                    os.fchmod(made, 0o700)  # the umask may have taken bits away, never added them
-                    os.close(made)
-                pending.append(name)
-                continue
-            except OSError as exc:
-                if pending and links < _MAX_SYMLINKS and _is_symlink(name, fd):
-                    link = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                    if writable and link.st_uid != uid:
-                        problem = "/%s is another user's symlink in a shared directory" % "/".join(
-                            walked + [name]
-                        )
-                        break
-                    links += 1
-                    target = os.readlink(name, dir_fd=fd)
-                    pending.extend(_components(target))
-                    if target.startswith("/"):
-                        os.close(fd)
-                        fd = None
-                        fd = os.open("/", _DIRECTORY_FLAGS)
-                        st = os.fstat(fd)
-                        walked = []
+    if not create and path[:1] == "/":
+        uid = os.geteuid()
+        fd = os.open("/", _DIRECTORY_FLAGS)
+        try:
+            st = os.fstat(fd)
+            for name in path.split("/"):
+                mode = st.st_mode
+                shared = mode & 0o022  # then only a sticky directory may lead on, to one of ours
+                if st.st_uid != uid and st.st_uid or shared and not mode & 0o1000:
+                    break
+                if not name or name == ".":
                     continue
-                problem = "a symlink" if _is_symlink(name, fd) else exc.strerror
-                if pending:
-                    problem = "/%s: %s" % ("/".join(walked + [name]), problem)
-                break
-            child_st = os.fstat(child)
-            walked.append(name)
-            if writable and child_st.st_uid != uid:  # a sticky parent protects only what is ours
-                os.close(child)
-                problem = "/%s is not owned by this user, in a shared directory" % "/".join(walked)
-                break
-            os.close(fd)
-            fd, st = child, child_st
-    except OSError as exc:
-        problem = exc.strerror
-    finally:
-        if fd is not None:
-            os.close(fd)
-    warn("refusing cache directory %s: %s" % (path, problem))
-    return None
+                child = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = child
+                st = os.fstat(fd)
+                if shared and st.st_uid != uid:
+                    break
+            else:
+                if st.st_uid == uid and not st.st_mode & 0o022:
+                    found, fd = fd, None
+                    return found
+        except FileNotFoundError:
+            return None  # absent is normal (made on first use) and needs no line
+        except OSError:
+            pass  # a symlink, not a directory, no permission: the full walk says which
+        finally:
+            if fd is not None:
+                os.close(fd)
+    from sandbox_trust import _cachedir  # the cold path: unusual directories only
+
+    return _cachedir.open_private_dir(path, create)
 
 
 def file_signature(path):
