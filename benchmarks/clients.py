@@ -3,6 +3,7 @@
 clients.py connect URL COUNT BUDGET [truststore]  new HTTPS connections per client, timed
 clients.py late CA_PATH (sandbox|poll100)    when a CA written late is first trusted
 clients.py stampede URL CA_PATH              one trusted urllib request, then check the export
+clients.py versions NAME...                  OpenSSL's version, then "NAME VERSION" per installed one (text)
 """
 
 import json
@@ -125,5 +126,16 @@ def stampede(url, ca_path):
     print(json.dumps(result))
 
 
+def versions(*names):
+    import importlib.metadata
+
+    print(ssl.OPENSSL_VERSION)
+    for name in names:
+        try:
+            print(name, importlib.metadata.version(name))
+        except importlib.metadata.PackageNotFoundError:
+            pass
+
+
 if __name__ == "__main__":
-    {"connect": connect, "late": late, "stampede": stampede}[sys.argv[1]](*sys.argv[2:])
+    {"connect": connect, "late": late, "stampede": stampede, "versions": versions}[sys.argv[1]](*sys.argv[2:])

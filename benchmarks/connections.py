@@ -5,11 +5,10 @@ figure is the median over rounds of the mean time per connection, so a burst of 
 other users of this machine lands on all configurations alike.
 """
 
-import json
 import statistics
 import subprocess
 
-from lab import CLIENTS, log, scrubbed_env, with_system_bundle
+from lab import CLIENTS, last_json, log, scrubbed_env, with_system_bundle
 
 BASELINE = "baseline: no package, SSL_CERT_FILE + REQUESTS_CA_BUNDLE = merged bundle"
 
@@ -49,12 +48,12 @@ def _run_child(venv, home, certs, url, count, budget, name, config):
     if bind:
         argv = with_system_bundle(argv, certs.merged_path)
     process = subprocess.run(argv, env=scrubbed_env(home, **env), capture_output=True, text=True, timeout=300)
-    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
-    if process.returncode != 0 or not lines:
+    result = last_json(process.stdout)
+    if process.returncode != 0 or result is None:
         raise RuntimeError(
             "connection run failed (%s):\n%s\n%s" % (name, process.stdout, process.stderr[-3000:])
         )
-    return json.loads(lines[-1])
+    return result
 
 
 def measure(venv, home, certs, url, bind_mount, rounds, count, budget):

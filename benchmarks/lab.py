@@ -12,16 +12,24 @@ import subprocess
 import sys
 import tempfile
 
+# Benchmarks run as scripts (``python3 benchmarks/run.py``): the checkout root makes the tests'
+# harness importable, shared with the suite rather than copied.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from tests import harness, servers  # noqa: E402, F401 - servers: run.py's origins
+
 CLIENTS = os.path.join(ROOT, "benchmarks", "clients.py")
-PTH_LINE = open(os.path.join(ROOT, "src", "sandbox_trust.pth")).read().strip()
+PTH_LINE = harness.pth_line()
+DEFAULT_CA_PATH = harness.load_boot().DEFAULT_CA_PATH
+last_json = harness.last_json
 
 # What every bench venv holds; peers are switched on one at a time.
 PACKAGES = ("requests", "httpx", "certifi", "truststore", "wrapt")
 PEERS = {"pip-system-certs": "pip-system-certs==5.3", "certifi-linux": "certifi-linux==1.1"}
 SWITCHABLE = ("sandbox-trust",) + tuple(PEERS)
-DEFAULT_CA_PATH = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
-SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+SYSTEM_BUNDLE = harness.SYSTEM_BUNDLE
 
 
 def log(message):
@@ -29,50 +37,23 @@ def log(message):
     sys.stderr.flush()
 
 
-def install_env():
-    """Installs use this machine's own settings (its registry access may need its CA variables)."""
-    return dict(os.environ)
-
-
 def scrubbed_env(home, **extra):
-    """What every measured process gets: nothing of this machine's CA or Python settings."""
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",  # bytecode is compiled once at set-up, never by a measured run
-    }
-    env.update({key: value for key, value in extra.items() if value is not None})
-    return env
+    """What every measured process gets: nothing of this machine's CA or Python settings.
+
+    Bytecode is compiled once at set-up, never by a measured run; hash seeds are fixed.
+    """
+    return harness.scrubbed_env(home, **dict({"PYTHONHASHSEED": "0"}, **extra))
 
 
-def build_wheel(out):
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, ROOT],
-        check=True,
-        env=install_env(),
-        stdout=subprocess.DEVNULL,
-    )
-    (name,) = [n for n in os.listdir(out) if n.startswith("sandbox_trust-") and n.endswith(".whl")]
-    return os.path.join(out, name)
+build_wheel = harness.build_wheel
 
 
 def resolve_python(spec):
     """``3.13`` -> a pyenv or PATH interpreter of that version; a path is taken as it is."""
-    if os.sep in spec:
-        return spec
-    for base in (os.path.expanduser("~/.pyenv/versions"), "/root/.pyenv/versions"):
-        if os.path.isdir(base):
-            for name in sorted(os.listdir(base), reverse=True):
-                if name == spec or name.startswith(spec + "."):
-                    return os.path.join(base, name, "bin", "python")
-    found = shutil.which("python" + spec)
-    if found:
-        return found
-    raise SystemExit("no interpreter found for --python %s" % spec)
+    found = harness.find_python(spec)
+    if found is None:
+        raise SystemExit("no interpreter found for --python %s" % spec)
+    return found
 
 
 class Venv:
@@ -83,13 +64,7 @@ class Venv:
         self.python = os.path.join(path, "bin", "python")
         self.stash = path + ".stash"
         self._create(python, wheel)
-        self.site_packages = subprocess.run(
-            [self.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=scrubbed_env(path),
-        ).stdout.strip()
+        self.site_packages = harness.site_packages(self.python)
         self.items = {dist: self._record_items(dist) for dist in SWITCHABLE}
         self._on = set(SWITCHABLE)
         self._extra = []
@@ -97,9 +72,7 @@ class Venv:
         self.version = self.run_text(["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])
 
     def _pip(self, *args):
-        subprocess.run(
-            [self.python, "-m", "pip", "-q", *args], check=True, env=install_env(), stdout=subprocess.DEVNULL
-        )
+        harness.pip(self.python, "-q", *args)
 
     def _create(self, python, wheel):
         with open(wheel, "rb") as f:
@@ -109,9 +82,7 @@ class Venv:
         self._restore_stash()
         if not os.path.exists(marker) or open(marker).read() != key:
             log("creating %s (%s)" % (self.path, python))
-            shutil.rmtree(self.path, ignore_errors=True)
-            subprocess.run([python, "-m", "venv", self.path], check=True)
-            self._pip("install", "--upgrade", "pip")  # pip-system-certs 5 needs pip >= 24.2
+            harness.new_venv(self.path, python)
             self._pip("install", *PACKAGES)
             self._pip("install", *PEERS.values())
             with open(marker, "w") as f:
@@ -204,11 +175,7 @@ class Venv:
 
     def dist_versions(self):
         names = ("requests", "httpx", "urllib3", "certifi", "truststore", "wrapt", "pip", "setuptools")
-        code = (
-            "import importlib.metadata as m, ssl\nprint(ssl.OPENSSL_VERSION)\nfor n in %r:\n"
-            "    try: print(n, m.version(n))\n    except Exception: pass" % (names,)
-        )
-        return self.run_text(["-c", code])
+        return self.run_text([CLIENTS, "versions", *names])
 
 
 def _stashed_items(root):

@@ -5,7 +5,6 @@ parent writes the CA 50-300 ms after the child is ready, atomically, and notes w
 is the runtime's own loader, which looks every 100 ms (the same harness, a 100 ms poll loop).
 """
 
-import json
 import os
 import random
 import shutil
@@ -13,7 +12,7 @@ import statistics
 import subprocess
 import time
 
-from lab import CLIENTS, private_dir, scrubbed_env
+from lab import CLIENTS, last_json, private_dir, scrubbed_env
 
 
 def _once(venv, home, certs, work, mode, torn, extra):
@@ -49,10 +48,9 @@ def _once(venv, home, certs, work, mode, torn, extra):
             child.kill()
             child.wait()
         shutil.rmtree(directory, ignore_errors=True)
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    if child.returncode != 0 or not lines:
+    result = last_json(out)
+    if child.returncode != 0 or result is None:
         raise RuntimeError("late child failed: %s" % err[-2000:])
-    result = json.loads(lines[-1])
     return (result["end"] - landed) * 1000.0, result["trusted"], err.strip()
 
 

@@ -1,9 +1,13 @@
 """docs/benchmarks.md and its chart, from one run's results (also kept as results.json)."""
 
 import collections
+import os
+import re
+import sys
 
 from startup import COMMANDS, FLOOR_VARIANTS, PTH_VARIANTS
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMAND_LINE = "python3 benchmarks/run.py"
 PEERS = ("pip-system-certs 5.3", "certifi-linux 1.1", "truststore.inject_into_ssl()")
 # The issue's targets: (command, state, limit on the ratio to the same venv without the package).
@@ -12,6 +16,16 @@ TARGETS = (
     ("pass", "nothing to do", 1.005),
     ("import ssl", "CA present", 1.05),
     ("import requests", "CA present", 1.03),
+)
+
+
+CONNECTION_TABLES = (
+    ("Wall time per new connection (`time.perf_counter`)", "each"),
+    (
+        "Client CPU time per new connection (`time.process_time`; less sensitive to the machine's other load)",
+        "each_cpu",
+    ),
+    ("First connection of a process, wall (loads the roots, and the CA, once)", "first"),
 )
 
 
@@ -64,111 +78,130 @@ def floor(counts, python, command, state):
     return None
 
 
-def startup_section(results):
-    lines = []
-    counts, groups = _index(results["startup"])
-    pythons = sorted({r["python"] for r in results["startup"]}, key=lambda v: tuple(map(int, v.split("."))))
+def _pythons(startup):
+    return sorted({r["python"] for r in startup}, key=lambda v: tuple(map(int, v.split("."))))
+
+
+def startup_table(counts, python):
+    """sandbox-trust against `none`, the empty .pth and the floor, per command and state."""
+    lines = [
+        "",
+        "### Python %s: sandbox-trust" % python,
+        "",
+        "Instructions of one start; ratios are to the same venv without the package (`none`) and to "
+        "the floor (`none` + an empty `zz.pth`, what `site` charges for any .pth file; where not "
+        "measured, the cost of the empty file measured on `pass` is added).",
+        "",
+        "| command | state | none | empty .pth | .pth line alone | sandbox-trust | vs none | vs floor | "
+        "added instructions |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for command in COMMANDS:
+        for state in ("nothing to do", "CA present", "opted out"):
+            none = counts.get((python, command, state, "none"))
+            if none is None:
+                continue
+            empty = counts.get((python, command, state, "empty .pth"))
+            line = counts.get((python, command, state, ".pth line alone"))
+            ours = counts.get((python, command, state, "sandbox-trust"))
+            base = floor(counts, python, command, state)
+            lines.append(
+                "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |"
+                % (
+                    command,
+                    state,
+                    "{:,}".format(none),
+                    _x(empty, none) if empty else "",
+                    "%s (floor %s)" % (_x(line, none), _x(line, base)) if line else "",
+                    "{:,}".format(ours) if ours else "",
+                    _x(ours, none),
+                    _x(ours, base),
+                    "{:+,}".format(ours - none) if ours else "",
+                )
+            )
+    return lines
+
+
+def peers_table(counts, groups, python):
+    """`python -c pass` with each peer installed, beside sandbox-trust's two states."""
     peer_ratios = _peer_ratios(groups)
-    for python in pythons:
+    if python not in peer_ratios:
+        return []
+    nones = sorted(
+        {
+            "{:,}".format(runs[("pass", "nothing to do", "none")])
+            for (py, _), runs in groups.items()
+            if py == python and ("pass", "nothing to do", "none") in runs
+        }
+    )
+    lines = [
+        "",
+        "### Python %s: peers, `python -c pass`" % python,
+        "",
+        "Peers act at every start whatever the environment; each ratio is to `none` of its own venv "
+        "copy (the copies' counts of `none`: %s)." % ", ".join(nones),
+        "",
+        "| package | instructions | vs none |",
+        "|---|--:|--:|",
+    ]
+    for state in ("nothing to do", "CA present"):
+        ours = counts.get((python, "pass", state, "sandbox-trust"))
+        none = counts.get((python, "pass", state, "none"))
+        if ours and none:
+            lines.append("| sandbox-trust (%s) | %s | %s |" % (state, "{:,}".format(ours), _x(ours, none)))
+    for peer in PEERS:
+        if peer in peer_ratios[python]:
+            n, ratio = peer_ratios[python][peer]
+            lines.append("| %s | %s | %.2fx |" % (peer, "{:,}".format(n), ratio))
+    return lines
+
+
+def variants_table(groups, python):
+    """Spellings of the .pth gate, each over the empty-.pth floor of the same venv."""
+    variants = _variant_group(groups, python)
+    if not variants:
+        return []
+    lines = [
+        "",
+        "### Python %s: spellings of the .pth gate (`python -c pass`, nothing to do)" % python,
+        "",
+        "Each variant replaces `sandbox_trust.pth` (the package's modules are not installed, so "
+        "only the gate runs); added instructions are over the floor (an empty .pth) in the same "
+        "venv.",
+        "",
+        "| variant | characters | added instructions | text |",
+        "|---|--:|--:|---|",
+    ]
+    for name, text in PTH_VARIANTS.items():
+        n = variants.get(("pass", "nothing to do", "variant:" + name))
+        f = variants.get(("pass", "nothing to do", "empty .pth"))
+        lines.append(
+            "| %s | %d | %s | `%s` |"
+            % (
+                name,
+                len(text),
+                "{:+,}".format(n - f) if n and f else "n/a",
+                text if len(text) < 60 else text[:57] + "...",
+            )
+        )
+    none = variants.get(("pass", "nothing to do", "none"))
+    empty = variants.get(("pass", "nothing to do", "empty .pth"))
+    if none and empty:
         lines += [
             "",
-            "### Python %s: sandbox-trust" % python,
-            "",
-            "Instructions of one start; ratios are to the same venv without the package (`none`) and to "
-            "the floor (`none` + an empty `zz.pth`, what `site` charges for any .pth file; where not "
-            "measured, the cost of the empty file measured on `pass` is added).",
-            "",
-            "| command | state | none | empty .pth | .pth line alone | sandbox-trust | vs none | vs floor | "
-            "added instructions |",
-            "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+            "Floor: an empty .pth adds %s instructions (%.2f%%) to `python -c pass`."
+            % ("{:,}".format(empty - none), 100.0 * (empty - none) / none),
         ]
-        for command in COMMANDS:
-            for state in ("nothing to do", "CA present", "opted out"):
-                none = counts.get((python, command, state, "none"))
-                if none is None:
-                    continue
-                empty = counts.get((python, command, state, "empty .pth"))
-                line = counts.get((python, command, state, ".pth line alone"))
-                ours = counts.get((python, command, state, "sandbox-trust"))
-                base = floor(counts, python, command, state)
-                lines.append(
-                    "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |"
-                    % (
-                        command,
-                        state,
-                        "{:,}".format(none),
-                        _x(empty, none) if empty else "",
-                        "%s (floor %s)" % (_x(line, none), _x(line, base)) if line else "",
-                        "{:,}".format(ours) if ours else "",
-                        _x(ours, none),
-                        _x(ours, base),
-                        "{:+,}".format(ours - none) if ours else "",
-                    )
-                )
-        if python in peer_ratios:
-            lines += [
-                "",
-                "### Python %s: peers, `python -c pass`" % python,
-                "",
-                "Peers act at every start whatever the environment; each ratio is to `none` of its own venv "
-                "copy (the copies' counts of `none`: %s)."
-                % ", ".join(
-                    sorted(
-                        {
-                            "{:,}".format(runs[("pass", "nothing to do", "none")])
-                            for (py, _), runs in groups.items()
-                            if py == python and ("pass", "nothing to do", "none") in runs
-                        }
-                    )
-                ),
-                "",
-                "| package | instructions | vs none |",
-                "|---|--:|--:|",
-            ]
-            for state in ("nothing to do", "CA present"):
-                ours = counts.get((python, "pass", state, "sandbox-trust"))
-                none = counts.get((python, "pass", state, "none"))
-                if ours and none:
-                    lines.append(
-                        "| sandbox-trust (%s) | %s | %s |" % (state, "{:,}".format(ours), _x(ours, none))
-                    )
-            for peer in PEERS:
-                if peer in peer_ratios[python]:
-                    n, ratio = peer_ratios[python][peer]
-                    lines.append("| %s | %s | %.2fx |" % (peer, "{:,}".format(n), ratio))
-        variants = _variant_group(groups, python)
-        if variants:
-            lines += [
-                "",
-                "### Python %s: spellings of the .pth gate (`python -c pass`, nothing to do)" % python,
-                "",
-                "Each variant replaces `sandbox_trust.pth` (the package's modules are not installed, so "
-                "only the gate runs); added instructions are over the floor (an empty .pth) in the same "
-                "venv.",
-                "",
-                "| variant | characters | added instructions | text |",
-                "|---|--:|--:|---|",
-            ]
-            for name, text in PTH_VARIANTS.items():
-                n = variants.get(("pass", "nothing to do", "variant:" + name))
-                f = variants.get(("pass", "nothing to do", "empty .pth"))
-                lines.append(
-                    "| %s | %d | %s | `%s` |"
-                    % (
-                        name,
-                        len(text),
-                        "{:+,}".format(n - f) if n and f else "n/a",
-                        text if len(text) < 60 else text[:57] + "...",
-                    )
-                )
-            none = variants.get(("pass", "nothing to do", "none"))
-            empty = variants.get(("pass", "nothing to do", "empty .pth"))
-            if none and empty:
-                lines += [
-                    "",
-                    "Floor: an empty .pth adds %s instructions (%.2f%%) to `python -c pass`."
-                    % ("{:,}".format(empty - none), 100.0 * (empty - none) / none),
-                ]
+    return lines
+
+
+def startup_section(results):
+    counts, groups = _index(results["startup"])
+    lines = []
+    for python in _pythons(results["startup"]):
+        lines += startup_table(counts, python)
+        lines += peers_table(counts, groups, python)
+        lines += variants_table(groups, python)
     return lines
 
 
@@ -243,32 +276,26 @@ def connections_section(results):
             "CPU times per connection differ by up to %.0f%%."
             % (", ".join(same_work), 100.0 * (max(cpu) / min(cpu) - 1)),
         ]
-    for title, key in (
-        ("Wall time per new connection (`time.perf_counter`)", "each"),
-        (
-            "Client CPU time per new connection (`time.process_time`; less sensitive to the machine's "
-            "other load)",
-            "each_cpu",
-        ),
-        ("First connection of a process, wall (loads the roots, and the CA, once)", "first"),
-    ):
-        lines += [
-            "",
-            title + ":",
-            "",
-            "| configuration | %s |" % " | ".join(clients),
-            "|---|" + "--:|" * len(clients),
-        ]
-        for name, row in configs.items():
-            lines.append(
-                "| %s | %s |"
-                % (
-                    name,
-                    " | ".join(
-                        "%.2f ms (%.2fx)" % (row[c][key] * 1000, row[c][key] / base[c][key]) for c in clients
-                    ),
-                )
-            )
+    for title, key in CONNECTION_TABLES:
+        lines += connections_table(data, title, key)
+    return lines
+
+
+def connections_table(data, title, key):
+    """One figure (`each`, `each_cpu` or `first`) per configuration and client, and its ratio."""
+    configs = data["configs"]
+    base = configs[data["baseline"]]
+    clients = list(base)
+    lines = [
+        "",
+        title + ":",
+        "",
+        "| configuration | %s |" % " | ".join(clients),
+        "|---|" + "--:|" * len(clients),
+    ]
+    for name, row in configs.items():
+        cells = ["%.2f ms (%.2fx)" % (row[c][key] * 1000, row[c][key] / base[c][key]) for c in clients]
+        lines.append("| %s | %s |" % (name, " | ".join(cells)))
     return lines
 
 
@@ -380,100 +407,267 @@ def markdown(results):
     return "\n".join(lines) + "\n"
 
 
+# The chart: one figures dict (from results.json, or parsed back from benchmarks.md when only the
+# committed report is left), one function per panel.
+
+
+def figures(results):
+    """What the chart draws, from one run's results."""
+    counts, groups = _index(results.get("startup", []))
+    out = {"pythons": _pythons(results.get("startup", [])), "startup": {}, "peers": {}}
+    for python in out["pythons"]:
+        variants = _variant_group(groups, python) or {}
+        pass_none = variants.get(("pass", "nothing to do", "none"))
+        out["startup"][python] = {}
+        for command, state, _ in TARGETS:
+            none = counts.get((python, command, state, "none"))
+            ours = counts.get((python, command, state, "sandbox-trust"))
+            least = variants.get(("pass", "nothing to do", "variant:" + FLOOR_VARIANTS[state]))
+            if none and ours:
+                # What site charges for a .pth is the same whatever the command runs after it.
+                added = least - pass_none if least and pass_none else None
+                out["startup"][python][(command, state)] = (ours / none, 1 + added / none if added else None)
+        peers = {
+            "sandbox-trust, " + state: counts[(python, "pass", state, "sandbox-trust")]
+            / counts[(python, "pass", state, "none")]
+            for state in ("nothing to do", "CA present")
+            if (python, "pass", state, "sandbox-trust") in counts
+        }
+        peers.update({peer: ratio for peer, (_, ratio) in _peer_ratios(groups).get(python, {}).items()})
+        out["peers"][python] = peers
+    if results.get("connections"):
+        data = results["connections"]
+        base = data["configs"][data["baseline"]]
+        out["connections"] = {
+            "clients": list(base),
+            "series": {
+                name: [row[c]["each"] / base[c]["each"] for c in base]
+                for name, row in data["configs"].items()
+                if name != data["baseline"]
+            },
+        }
+    if results.get("latency"):
+        out["latency"] = {name: (r["p50"], r["p95"]) for name, r in results["latency"].items()}
+    return out
+
+
+def _markdown_tables(text):
+    """``[(heading, caption, rows)]``: each table of a report, under its heading and the line before it."""
+    tables, heading, caption, rows = [], "", "", None
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if rows is None:
+                rows = []  # the header row
+            elif not set(cells[0]) <= set("-:"):
+                rows.append(cells)
+            continue
+        if rows is not None:
+            tables.append((heading, caption, rows))
+            rows = None
+        if line.startswith("#"):
+            heading, caption = line.lstrip("# "), ""
+        elif line.strip():
+            caption = line
+    return tables
+
+
+def _number(cell):
+    return float(cell.replace(",", "").replace("+", "").rstrip("x").split()[0])
+
+
+def figures_from_markdown(text):
+    """The same figures, parsed back from a benchmarks.md this module wrote (ratios to 4 digits)."""
+    out = {"pythons": [], "startup": {}, "peers": {}}
+    nones, least_added = {}, {}
+    for heading, caption, rows in _markdown_tables(text):
+        python = heading.split()[1].rstrip(":") if heading.startswith("Python ") else None
+        if heading.endswith(": sandbox-trust"):
+            out["pythons"].append(python)
+            for row in rows:
+                command, state = row[0].strip("`"), row[1]
+                nones[(python, command, state)] = _number(row[2])
+                out["startup"].setdefault(python, {})[(command, state)] = (_number(row[6]), None)
+        elif ": peers" in heading:
+            out["peers"][python] = {
+                row[0].replace(" (", ", ").rstrip(")")
+                if row[0].startswith("sandbox-trust")
+                else row[0]: _number(row[2])
+                for row in rows
+            }
+        elif ": spellings" in heading:
+            for row in rows:
+                if row[2] != "n/a":
+                    least_added[(python, row[0])] = _number(row[2])
+        elif heading.startswith("2. New connections") and caption.startswith("Wall time"):
+            clients = ["urllib", "requests", "httpx", "sslcontext"][: len(rows[0]) - 1]
+            out["connections"] = {
+                "clients": clients,
+                "series": {
+                    row[0]: [float(c.split("(")[1].rstrip("x)")) for c in row[1:]] for row in rows[1:]
+                },
+            }
+        elif heading.startswith("3. Late CA pickup"):
+            out["latency"] = {row[0]: (_number(row[3]), _number(row[4])) for row in rows}
+    for python, empty in re.findall(
+        r"### Python ([\d.]+): spellings(?:(?!\n#).)*?Floor: an empty .pth adds (-?[\d,]+)", text, re.S
+    ):
+        for command, state, _ in TARGETS:
+            key = (python, FLOOR_VARIANTS[state])
+            if (command, state) in out["startup"].get(python, {}) and key in least_added:
+                ours, _ = out["startup"][python][(command, state)]
+                added = least_added[key] + _number(empty)
+                out["startup"][python][(command, state)] = (ours, 1 + added / nones[(python, command, state)])
+    return out
+
+
+def _label_bars(ax, bars, texts, size=7):
+    for bar, text in zip(bars, texts):
+        ax.annotate(
+            text,
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=size,
+            rotation=90 if size < 7 else 0,
+        )
+
+
+def _legend_below(ax, columns=2):
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=columns, frameon=False)
+
+
+def startup_panel(ax, figs):
+    """Added start-up cost per target, each Python's sandbox-trust beside the least any .pth pays."""
+    pythons = [p for p in figs["pythons"] if figs["startup"].get(p)]
+    targets = [t for t in TARGETS if all((t[0], t[1]) in figs["startup"][p] for p in pythons)]
+    width = 0.8 / (2 * len(pythons))
+    for i, python in enumerate(pythons):
+        for j, kind in enumerate(("sandbox-trust", "least any .pth")):
+            values = [figs["startup"][python][(c, s)][j] for c, s, _ in targets]
+            x = [k + (2 * i + j - len(pythons) + 0.5) * width for k in range(len(targets))]
+            shown = [(xi, 100 * (v - 1)) for xi, v in zip(x, values) if v]
+            if not shown:
+                continue
+            bars = ax.bar(
+                [xi for xi, _ in shown],
+                [v for _, v in shown],
+                width,
+                color="C%d" % i,
+                alpha=1.0 if j == 0 else 0.45,
+                hatch=None if j == 0 else "//",
+                label="%s, Python %s" % (kind, python),
+            )
+            _label_bars(ax, bars, ["%.2f" % v for _, v in shown])
+    for k, (_, _, limit) in enumerate(targets):
+        ax.plot([k - 0.45, k + 0.45], [100 * (limit - 1)] * 2, color="red", linewidth=2)
+    ax.plot([], [], color="red", linewidth=2, label="target")
+    ax.set_xticks(range(len(targets)))
+    ax.set_xticklabels(["%s\n%s\ntarget %.1f%%" % (c, s, 100 * (t - 1)) for c, s, t in targets], fontsize=8)
+    ax.set_ylabel("% instructions added to the start (callgrind)")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.12)
+    ax.set_title("start-up cost: sandbox-trust, the least any .pth pays, the targets", fontsize=10)
+    _legend_below(ax, columns=len(pythons) * 2 + 1 if len(pythons) < 2 else 3)
+
+
+def peers_panel(ax, figs):
+    """`python -c pass` with sandbox-trust or a peer, per Python, log scale."""
+    pythons = [p for p in figs["pythons"] if figs["peers"].get(p)]
+    names = list(figs["peers"][pythons[0]])
+    width = 0.8 / len(pythons)
+    for i, python in enumerate(pythons):
+        values = [figs["peers"][python].get(name, 0) for name in names]
+        x = [k + (i - (len(pythons) - 1) / 2) * width for k in range(len(names))]
+        bars = ax.bar(x, values, width, color="C%d" % i, label="Python %s" % python)
+        _label_bars(ax, bars, ["%.2fx" % v if v < 2 else "%.1fx" % v for v in values])
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_ylim(top=ax.get_ylim()[1] * 2)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels([n.replace(", ", ",\n").replace(".inject", "\n.inject") for n in names], fontsize=7)
+    ax.set_ylabel("instructions vs no package (log)")
+    ax.set_title("start-up (`python -c pass`): sandbox-trust and peers", fontsize=10)
+    _legend_below(ax)
+
+
+def connections_panel(ax, figs):
+    """New-connection wall time per client, each configuration over the baseline, log scale."""
+    data = figs["connections"]
+    series, clients = data["series"], data["clients"]
+    width = 0.8 / max(1, len(series))
+    for i, (name, values) in enumerate(series.items()):
+        x = [k + (i - (len(series) - 1) / 2) * width for k in range(len(clients))]
+        bars = ax.bar(x, values, width, label=name)
+        _label_bars(ax, bars, ["%.2f" % v for v in values], size=6)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_ylim(top=ax.get_ylim()[1] * 2.5)
+    ax.set_xticks(range(len(clients)))
+    ax.set_xticklabels(clients, fontsize=8)
+    ax.set_ylabel("wall time vs baseline (log)")
+    ax.set_title("new connection vs baseline (no package, CA variables)", fontsize=10)
+    _legend_below(ax)
+
+
+def latency_panel(ax, figs):
+    """Late CA pickup lag, p50 and p95, against the 25 ms target."""
+    names = list(figs["latency"])
+    x = range(len(names))
+    for i, label in enumerate(("p50", "p95")):
+        values = [figs["latency"][n][i] for n in names]
+        bars = ax.bar([k + (i - 0.5) * 0.4 for k in x], values, 0.4, label=label)
+        _label_bars(ax, bars, ["%.1f" % v for v in values])
+    ax.axhline(25, color="red", linestyle="--", linewidth=1, label="target p95 25 ms")
+    ax.set_xticks(list(x))
+    ax.set_xticklabels([n.replace(", ", ",\n").replace(": ", ":\n") for n in names], fontsize=7)
+    ax.set_ylabel("ms after the CA landed")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.1)
+    ax.set_title("late CA pickup", fontsize=10)
+    _legend_below(ax, columns=3)
+
+
+PANELS = (
+    ("startup", startup_panel),
+    ("peers", peers_panel),
+    ("connections", connections_panel),
+    ("latency", latency_panel),
+)
+
+
 def chart(results, path):
+    draw(figures(results), path)
+
+
+def draw(figs, path):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = (["startup", "peers"] if results.get("startup") else []) + [
-        p for p in ("connections", "latency") if results.get(p)
-    ]
+    panels = [panel for key, panel in PANELS if figs.get(key)]
     if not panels:
         return
     columns = 2 if len(panels) > 1 else 1
     rows = (len(panels) + 1) // 2
-    fig, axes = plt.subplots(rows, columns, figsize=(7 * columns, 4.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(7.5 * columns, 5.4 * rows), squeeze=False, layout="constrained"
+    )
     for ax in axes.flat[len(panels) :]:
         ax.axis("off")
-    counts, groups = _index(results.get("startup", []))
-    python = results.get("python")
     for ax, panel in zip(axes.flat, panels):
-        if panel == "startup":
-            commands = [c for c in COMMANDS if (python, c, "CA present", "none") in counts]
-            x = range(len(commands))
-            for i, state in enumerate(("nothing to do", "CA present")):
-                added = [
-                    100.0
-                    * (counts[(python, c, state, "sandbox-trust")] / counts[(python, c, state, "none")] - 1)
-                    for c in commands
-                ]
-                ax.bar([j + (i - 0.5) * 0.4 for j in x], added, 0.4, label="sandbox-trust, " + state)
-            for command, state, limit in TARGETS:
-                if command in commands:
-                    j = commands.index(command) + (-0.2 if state == "nothing to do" else 0.2)
-                    ax.plot([j - 0.2, j + 0.2], [100 * (limit - 1)] * 2, color="red", linewidth=2)
-            ax.plot([], [], color="red", linewidth=2, label="target")
-            ax.set_xticks(list(x))
-            ax.set_xticklabels(commands, fontsize=8)
-            ax.set_ylabel("% instructions added to the start")
-            ax.set_title("sandbox-trust start-up cost (Python %s, callgrind)" % python, fontsize=10)
-            ax.legend(fontsize=7)
-        elif panel == "peers":
-            names = ["sandbox-trust, nothing to do", "sandbox-trust, CA present"]
-            values = [
-                counts[(python, "pass", s, "sandbox-trust")] / counts[(python, "pass", s, "none")]
-                for s in ("nothing to do", "CA present")
-            ]
-            for peer, (_, ratio) in _peer_ratios(groups).get(python, {}).items():
-                names.append(peer)
-                values.append(ratio)
-            ax.bar(range(len(names)), values, color=["C0", "C1", "C2", "C3", "C4"][: len(names)])
-            ax.axhline(1.0, color="black", linewidth=0.8)
-            ax.set_yscale("log")
-            ax.set_xticks(range(len(names)))
-            ax.set_xticklabels(
-                [n.replace(", ", ",\n").replace(".inject", "\n.inject") for n in names], fontsize=7
-            )
-            ax.set_ylabel("python -c pass: instructions vs no package (log)")
-            ax.set_title("start-up: sandbox-trust and peers", fontsize=10)
-        elif panel == "connections":
-            data = results["connections"]
-            base = data["configs"][data["baseline"]]
-            clients = list(base)
-            series = {
-                name: [row[c]["each"] / base[c]["each"] for c in clients]
-                for name, row in data["configs"].items()
-                if name != data["baseline"]
-            }
-            _bars(ax, clients, series, "new connection wall time vs baseline (no package, CA variables)")
-        else:
-            names = list(results["latency"])
-            p50 = [results["latency"][n]["p50"] for n in names]
-            p95 = [results["latency"][n]["p95"] for n in names]
-            x = range(len(names))
-            ax.bar([i - 0.2 for i in x], p50, 0.4, label="p50")
-            ax.bar([i + 0.2 for i in x], p95, 0.4, label="p95")
-            ax.axhline(25, color="red", linestyle="--", linewidth=1, label="target p95 25 ms")
-            ax.set_xticks(list(x))
-            ax.set_xticklabels([n.replace(", ", ",\n").replace(": ", ":\n") for n in names], fontsize=7)
-            ax.set_ylabel("ms after the CA landed")
-            ax.set_title("late CA pickup", fontsize=10)
-            ax.legend(fontsize=7)
-    fig.tight_layout()
+        panel(ax, figs)
     fig.savefig(path, dpi=100)
 
 
-def _bars(ax, labels, series, title):
-    width = 0.8 / max(1, len(series))
-    for i, (name, values) in enumerate(series.items()):
-        ax.bar(
-            [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))], values, width, label=name
-        )
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_yscale("log")
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, fontsize=8)
-    ax.set_ylabel("ratio (log scale)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
+def main():
+    """``python3 benchmarks/report.py [docs/benchmarks.md]``: redraw the chart from the tables."""
+    markdown_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "docs", "benchmarks.md")
+    with open(markdown_path) as f:
+        figs = figures_from_markdown(f.read())
+    draw(figs, os.path.splitext(markdown_path)[0] + ".png")
+
+
+if __name__ == "__main__":
+    main()

@@ -63,14 +63,11 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     ensure_driver(args.work)
     sys.path.insert(0, HERE)
-    sys.path.insert(0, ROOT)
     import connections
     import lab
     import latency
     import stampede
     import startup
-
-    from tests import servers
 
     if args.report_only:
         with open(os.path.join(args.work, "results.json")) as f:
@@ -92,7 +89,7 @@ def main():
     }
     venvs = []
     try:
-        with servers.Origin(scratch) as origin:
+        with lab.servers.Origin(scratch) as origin:
             certs = lab.Certificates(scratch, origin.ca_path)
             for python in pythons:
                 tag = os.path.basename(os.path.dirname(os.path.dirname(python))) or "python"

@@ -4,13 +4,12 @@ Each makes one trusted urllib request and checks that the SSL_CERT_FILE it expor
 bundle in that cache holding the CA. Compared with the same 40 starts once the cache is warm.
 """
 
-import json
 import os
 import statistics
 import subprocess
 import time
 
-from lab import CLIENTS, log, private_dir, scrubbed_env
+from lab import CLIENTS, last_json, log, private_dir, scrubbed_env
 
 
 def _wave(venv, home, certs, url, cache, n):
@@ -25,8 +24,7 @@ def _wave(venv, home, certs, url, cache, n):
     wall = time.perf_counter() - start
     ok, problems = 0, []
     for child, (out, err) in zip(children, outputs):
-        lines = [line for line in out.splitlines() if line.startswith("{")]
-        result = json.loads(lines[-1]) if lines else {"error": "no output"}
+        result = last_json(out) or {"error": "no output"}
         if child.returncode == 0 and result.get("ok") and not err.strip():
             ok += 1
         else:

@@ -31,7 +31,7 @@ INSTALLS = {
     "truststore.inject_into_ssl()": ((), None),  # the command itself calls it first
 }
 
-_CA = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
+_CA = DEFAULT_CA_PATH
 # Equivalent spellings of the .pth gate, measured where the gate decides "nothing to do".
 PTH_VARIANTS = {
     "repo line": PTH_LINE,

@@ -5,58 +5,41 @@ Fixtures:
 - ``make_venv(*packages)``: a fresh venv (cached per package set) with the wheel installed.
 - ``core_venv``: the venv with the core client libraries (see CORE_CLIENTS).
 - ``intercept``/``unrelated``: HTTPS origins whose leaves are minted by two unrelated throwaway CAs.
-- ``run``: run code or a probe in a venv's interpreter with an explicit, minimal environment.
+- ``run``: run a probe or a script (tests/scripts) in a venv's interpreter with an explicit, minimal env.
+- ``trio``: the trusted / opted-out / unrelated-CA cases every positive test comes with.
 """
 
 import fcntl
 import hashlib
-import json
 import os
 import subprocess
 import sys
 import tempfile
+from typing import NamedTuple
 
 import pytest
 
-from tests import servers
+from tests import harness, servers
+from tests.harness import PROBES, ROOT, install_env  # noqa: F401 - re-exported for test modules
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROBES = os.path.join(ROOT, "tests", "probes.py")
 WORK = os.environ.get("SANDBOX_TRUST_TEST_WORK") or os.path.join(tempfile.gettempdir(), "sandbox-trust-tests")
 
-# The client libraries of the foundation issue; versions float to what users get today.
+# The core client libraries; versions float to what users get today.
 CORE_CLIENTS = ("requests", "urllib3", "httpx", "aiohttp", "websockets", "certifi", "pip")
+# Clients beyond the core (tests/test_more_clients.py); one spelling, so their venv is cached once.
+MORE_CLIENTS = ("boto3", "tornado", "openai", "httpx2", "grpcio", "grpcio-health-checking", "pycurl")
+# What every process under test gets on top of harness.scrubbed_env: pip reads no config, asks nothing.
+PIP_QUIET = {"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
 def scrubbed_env(home, **extra):
     """A minimal environment: nothing of this machine's CA variables, pip or Python settings."""
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "LANG": "C.UTF-8",
-        "PIP_CONFIG_FILE": os.devnull,
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    env.update({key: value for key, value in extra.items() if value is not None})
-    return env
-
-
-def install_env():
-    """Installs (not under test) use this machine's own settings: its registry access needs them."""
-    return dict(os.environ)
+    return harness.scrubbed_env(home, **dict(PIP_QUIET, **extra))
 
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), ROOT],
-        check=True,
-        env=install_env(),
-    )
-    (path,) = out.glob("sandbox_trust-*.whl")
-    return str(path)
+    return harness.build_wheel(str(tmp_path_factory.mktemp("wheel")))
 
 
 class Venv:
@@ -64,22 +47,10 @@ class Venv:
         self.path = path
         self.python = os.path.join(path, "bin", "python")
         self.bin = os.path.join(path, "bin")
-        self.site_packages = subprocess.run(
-            [self.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=scrubbed_env(path),
-        ).stdout.strip()
+        self.site_packages = harness.site_packages(self.python)
 
     def pip(self, *args):
-        return subprocess.run(
-            [self.python, "-m", "pip", *args],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=install_env(),
-        )
+        return harness.pip(self.python, *args)
 
 
 def _create_venv(path, wheel, packages, python):
@@ -93,10 +64,8 @@ def _create_venv_locked(path, wheel, packages, python):
     marker = os.path.join(path, ".ready")
     if os.path.exists(marker):
         return Venv(path)
-    subprocess.run(["rm", "-rf", path], check=True)
-    subprocess.run([python, "-m", "venv", path], check=True)
+    harness.new_venv(path, python)
     venv = Venv(path)
-    venv.pip("install", "-q", "--upgrade", "pip")
     venv.pip("install", "-q", wheel, *packages)
     open(marker, "w").close()
     return venv
@@ -144,8 +113,12 @@ class Runner:
 
     def __call__(self, venv, args, timeout=60, **env):
         """Run ``venv``'s python with ``args`` in a scrubbed env plus ``env``; never raises on exit."""
+        return self.command([venv.python, *args], timeout=timeout, **env)
+
+    def command(self, argv, timeout=60, **env):
+        """Run ``argv`` in HOME with a scrubbed env plus ``env``; never raises on exit."""
         return subprocess.run(
-            [venv.python, *args],
+            argv,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -156,10 +129,55 @@ class Runner:
     def probe(self, venv, client, url, **env):
         """Run one client of tests/probes.py against ``url``: ``(outcome, process)``."""
         process = self(venv, [PROBES, client, url], **env)
-        lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
-        if process.returncode != 0 or not lines:
-            raise AssertionError("probe %s crashed:\n%s\n%s" % (client, process.stdout, process.stderr))
-        return json.loads(lines[-1])["outcome"], process
+        return self._report(process, "probe " + client)["outcome"], process
+
+    def script(self, venv, name, *args, timeout=60, **env):
+        """Run ``tests/scripts/NAME.py ARGS``: ``(its JSON report, process)``; it must exit 0."""
+        process = self(venv, [harness.script(name), *args], timeout=timeout, **env)
+        return self._report(process, "script " + name), process
+
+    @staticmethod
+    def _report(process, what):
+        report = harness.last_json(process.stdout)
+        if process.returncode != 0 or report is None:
+            raise AssertionError("%s crashed:\n%s\n%s" % (what, process.stdout, process.stderr))
+        return report
+
+
+class Case(NamedTuple):
+    """One of the trio: where to connect, with what environment, and the outcome every client must get."""
+
+    name: str
+    origin: str  # "intercept" or "unrelated": which fixture's server
+    url: str
+    env: dict
+    expected: str
+
+    def check(self, outcome, process, quiet=False):
+        """``outcome`` is this case's; with ``quiet``, a trusted run also wrote nothing to stderr."""
+        assert outcome == self.expected, process.stdout + process.stderr
+        if quiet and self.expected == "trusted":
+            assert process.stderr == ""
+
+
+TRIO = ("trusted", "opted-out", "unrelated-ca")
+
+
+@pytest.fixture(params=TRIO)
+def trio(request, intercept, unrelated):
+    """Every positive test and its two negative twins, as one parametrisation.
+
+    ``trusted``: the interceptor's origin with its CA injected; ``opted-out``: the same with
+    ``SANDBOX_TRUST_DISABLE=1`` (rejected); ``unrelated-ca``: an origin signed by another CA (rejected).
+    """
+    ca = {"SANDBOX_CA_CERT": intercept.ca_path}
+    return {
+        "trusted": Case("trusted", "intercept", intercept.url, ca, "trusted"),
+        "opted-out": Case(
+            "opted-out", "intercept", intercept.url, dict(ca, SANDBOX_TRUST_DISABLE="1"), "rejected"
+        ),
+        "unrelated-ca": Case("unrelated-ca", "unrelated", unrelated.url, ca, "rejected"),
+    }[request.param]
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """Helpers shared by the hardening test modules (issue "Hardening II"): probes, users, arenas."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -8,19 +7,16 @@ import tempfile
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROBES = os.path.join(HERE, "hardening_probes.py")
+from tests import harness
+
+PROBES = harness.script("hardening_probes")
 ATTACKER = 1001  # another local user: no passwd entry needed for setpriv or chown
 STRANGER = 4242  # a user with no passwd entry at all: no home
 
 
 def probe(run, venv, *args, timeout=60, **env):
-    """Run ``hardening_probes.py ARGS`` in ``venv``: ``(the JSON it printed, process)``."""
-    process = run(venv, [PROBES, *args], timeout=timeout, **env)
-    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
-    if process.returncode != 0 or not lines:
-        raise AssertionError("probe %s crashed:\n%s\n%s" % (args, process.stdout, process.stderr))
-    return json.loads(lines[-1]), process
+    """Run ``tests/scripts/hardening_probes.py ARGS`` in ``venv``: ``(the JSON it printed, process)``."""
+    return run.script(venv, "hardening_probes", *args, timeout=timeout, **env)
 
 
 def stderr_lines(process):

@@ -313,7 +313,7 @@ def pycurl_capath(url):
 
 @probe
 def requests_session_verify(url):
-    """Trap 4: an app's own ``Session.verify`` path (``PROBE_CA_BUNDLE``), exported variables or not."""
+    """design.md, known trap 4: an app's own ``Session.verify`` path (``PROBE_CA_BUNDLE``), exported variables or not."""
     import os
 
     import requests

@@ -1,4 +1,4 @@
-"""Interpreter start: nothing beyond os/sys is imported, nothing is printed (style rule 1)."""
+"""Interpreter start: nothing beyond os/sys is imported, nothing is printed."""
 
 import ast
 import os
@@ -6,7 +6,7 @@ import os
 import pytest
 
 SHOW_MODULES = ("-c", "import sys; print(sorted(sys.modules))")
-# What the contract names as too heavy for every start; the set difference below catches the rest.
+# Modules too heavy to import at every start; the set difference below catches the rest.
 HEAVY = ("ssl", "_ssl", "threading", "certifi", "importlib.util", "hashlib", "pathlib")
 
 

@@ -15,63 +15,10 @@ import time
 import pytest
 
 from tests.conftest import scrubbed_env
+from tests.harness import SYSTEM_BUNDLE, script
 
 # Interpreters started at once on a cold cache: an empty private directory, and one not made yet.
 STAMPEDE = {"empty": 40, "absent": 20}
-
-# urllib and requests in-process, curl as a child; reports outcomes, certifi.where(), exported variables.
-CLIENTS_CHILD = r"""
-import json, os, subprocess, sys, urllib.request
-url = sys.argv[1]
-
-def outcome(call):
-    try:
-        call()
-    except Exception as exc:
-        return "rejected" if "CERTIFICATE_VERIFY_FAILED" in repr(exc) else "error: %r" % exc
-    return "trusted"
-
-def curl():
-    command = ["curl", "-sS", "-o", os.devnull, "--max-time", "20", url]
-    process = subprocess.run(command, capture_output=True, text=True)
-    if process.returncode == 60:  # curl: peer certificate cannot be authenticated with known CA certificates
-        raise RuntimeError("CERTIFICATE_VERIFY_FAILED " + process.stderr)
-    if process.returncode:
-        raise RuntimeError(process.stderr)
-
-report = {"urllib": outcome(lambda: urllib.request.urlopen(url, timeout=20).read())}
-import certifi, requests
-report["requests"] = outcome(lambda: requests.get(url, timeout=20).raise_for_status())
-report["curl"] = outcome(curl)
-report["certifi"] = certifi.where()
-suffixes = ("_CERT_FILE", "_BUNDLE", "CA_CERTS", "CAINFO")
-report["environ"] = {k: v for k, v in os.environ.items() if k.endswith(suffixes)}
-print(json.dumps(report))
-"""
-
-# Child of the stampede: a trusted request, then read back the bundle the environment names.
-STAMPEDE_CHILD = r"""
-import hashlib, json, os, ssl, sys, urllib.request
-url, ca_path = sys.argv[1], sys.argv[2]
-urllib.request.urlopen(url, timeout=60).read()
-with open(ca_path) as f:
-    ca_pem = ssl.DER_cert_to_PEM_cert(ssl.PEM_cert_to_DER_cert(f.read())).encode()
-report = {}
-for name in ("SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"):
-    path = os.environ[name]
-    with open(path, "rb") as f:
-        data = f.read()
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.load_verify_locations(cadata=data.decode("ascii"))  # raises on a partial certificate
-    report[name] = {
-        "path": path,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "ends_with_ca": data.endswith(ca_pem),
-        "begin": data.count(b"-----BEGIN CERTIFICATE-----"),
-        "end": data.count(b"-----END CERTIFICATE-----"),
-    }
-print(json.dumps(report))
-"""
 
 
 @pytest.mark.parametrize("cache_state", STAMPEDE)
@@ -89,7 +36,7 @@ def test_cold_cache_stampede(run, core_venv, intercept, unrelated, tmp_path, cac
     started = time.monotonic()
     children = [
         subprocess.Popen(
-            [core_venv.python, "-c", STAMPEDE_CHILD, intercept.url, intercept.ca_path],
+            [core_venv.python, script("stampede_child"), intercept.url, intercept.ca_path],
             env=env,
             cwd=str(home),
             stdout=subprocess.PIPE,
@@ -120,7 +67,7 @@ def test_cold_cache_stampede(run, core_venv, intercept, unrelated, tmp_path, cac
             assert r[name]["ends_with_ca"] and r[name]["begin"] == r[name]["end"] > 0, r[name]
     with open(reports[0]["SSL_CERT_FILE"]["path"], "rb") as f:
         merged = f.read()
-    with open("/etc/ssl/certs/ca-certificates.crt", "rb") as f:
+    with open(SYSTEM_BUNDLE, "rb") as f:
         assert merged.startswith(f.read())  # the default roots, extended: never the CA alone
 
     names = sorted(os.listdir(cache))
@@ -135,9 +82,9 @@ def test_cold_cache_stampede(run, core_venv, intercept, unrelated, tmp_path, cac
 
     # The bundles the stampede left: children (curl) trust the CA through them, and nothing else.
     env = dict(SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_CACHE_DIR=str(cache))
-    process = run(core_venv, ["-c", CLIENTS_CHILD, intercept.url], **env)
+    process = run(core_venv, [script("clients_and_curl"), intercept.url], **env)
     assert json.loads(process.stdout)["curl"] == "trusted", process.stdout + process.stderr
-    process = run(core_venv, ["-c", CLIENTS_CHILD, unrelated.url], **env)
+    process = run(core_venv, [script("clients_and_curl"), unrelated.url], **env)
     report = json.loads(process.stdout)
     assert (report["urllib"], report["requests"], report["curl"]) == ("rejected",) * 3, report
     after = os.listdir(cache)  # warm for these bases (requests adds one for certifi's cacert.pem)
@@ -145,7 +92,7 @@ def test_cold_cache_stampede(run, core_venv, intercept, unrelated, tmp_path, cac
     opted_out = tmp_path / "opted-out-cache"
     process = run(
         core_venv,
-        ["-c", CLIENTS_CHILD, intercept.url],
+        [script("clients_and_curl"), intercept.url],
         SANDBOX_TRUST_DISABLE="1",
         SANDBOX_CA_CERT=intercept.ca_path,
         SANDBOX_TRUST_CACHE_DIR=str(opted_out),
@@ -157,24 +104,12 @@ def test_cold_cache_stampede(run, core_venv, intercept, unrelated, tmp_path, cac
 
 # --- hostile cache directories -------------------------------------------------------------
 
-# Run in the venv with the package opted out: the index names the code would look up.
-INDEX_NAMES = r"""
-import json, os, sys
-from importlib.util import find_spec
-import _sandbox_trust_boot as boot
-signature = boot.file_signature(sys.argv[1])
-certifi_pem = os.path.join(find_spec("certifi").submodule_search_locations[0], "cacert.pem")
-bases = (boot.default_roots_file(), None, certifi_pem)
-print(json.dumps([[base, boot.index_name(base, signature)] for base in bases]))
-"""
-
 
 def plant(run, venv, directory, ca_path, evil_pem):
     """Bundles holding ``evil_pem`` under the index names the code looks up for ``ca_path``."""
-    process = run(venv, ["-c", INDEX_NAMES, ca_path], SANDBOX_TRUST_DISABLE="1")
-    assert process.returncode == 0, process.stderr
+    report, _ = run.script(venv, "index_names", ca_path, SANDBOX_TRUST_DISABLE="1")
     planted = []
-    for base, index in json.loads(process.stdout):
+    for base, index in report["indexes"]:
         data = b""
         if base:
             with open(base, "rb") as f:
@@ -236,7 +171,7 @@ def test_hostile_cache_is_refused(run, core_venv, intercept, unrelated, tmp_path
     before = listing(real)
     env = dict(SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_CACHE_DIR=configured)
 
-    process = run(core_venv, ["-c", CLIENTS_CHILD, unrelated.url], **env)
+    process = run(core_venv, [script("clients_and_curl"), unrelated.url], **env)
     assert process.returncode == 0, process.stderr
     report = json.loads(process.stdout)
     assert (report["urllib"], report["requests"], report["curl"]) == ("rejected",) * 3, report
@@ -248,14 +183,14 @@ def test_hostile_cache_is_refused(run, core_venv, intercept, unrelated, tmp_path
         assert value not in planted and not value.startswith((real, configured)), report
 
     # Positive twin: in-process trust does not need the cache.
-    process = run(core_venv, ["-c", CLIENTS_CHILD, intercept.url], **env)
+    process = run(core_venv, [script("clients_and_curl"), intercept.url], **env)
     report = json.loads(process.stdout)
     assert (report["urllib"], report["requests"]) == ("trusted", "trusted"), report
     assert report["curl"] in ("trusted", "rejected"), report  # no export without a cache: curl's own roots
     assert len(process.stderr.splitlines()) == 1, process.stderr
 
     # Opted-out twin: nothing at all, not even the warning.
-    process = run(core_venv, ["-c", CLIENTS_CHILD, intercept.url], SANDBOX_TRUST_DISABLE="1", **env)
+    process = run(core_venv, [script("clients_and_curl"), intercept.url], SANDBOX_TRUST_DISABLE="1", **env)
     report = json.loads(process.stdout)
     assert (report["urllib"], report["requests"], report["curl"]) == ("rejected",) * 3, report
     assert process.stderr == ""

@@ -6,7 +6,6 @@ The Python 3.13 strictness diagnosis is proven twice for every defect: the CA mi
 """
 
 import datetime
-import glob
 import hashlib
 import json
 import os
@@ -21,24 +20,19 @@ import time
 import pytest
 
 from tests import servers
-from tests.conftest import ROOT, Venv, scrubbed_env
+from tests.conftest import Venv, scrubbed_env
+from tests.harness import ROOT, SYSTEM_BUNDLE, find_python
 
 OPENSSL = shutil.which("openssl")
 
 
-# A real 3.13 binary (pyenv's shims refuse when 3.13 is not the selected version).
-def _pyenv_python(minor):
-    """A pyenv CPython 3.<minor> interpreter, or None."""
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    found = sorted(glob.glob(os.path.join(root, "versions", "3.%d.*" % minor, "bin", "python3.%d" % minor)))
-    return found[-1] if found else None
-
-
-PYTHON313 = _pyenv_python(13) or next(
+PYTHON313 = find_python("3.13") or next(
     (path for path in ("/usr/bin/python3.13", "/usr/local/bin/python3.13") if os.path.exists(path)), None
 )
 # An interpreter without 3.13's VERIFY_X509_STRICT default, whatever version runs the suite.
-PYTHON_NOT_STRICT = sys.executable if sys.version_info < (3, 13) else _pyenv_python(12) or _pyenv_python(11)
+PYTHON_NOT_STRICT = (
+    sys.executable if sys.version_info < (3, 13) else find_python("3.12") or find_python("3.11")
+)
 
 GOOD = (
     "basicConstraints=critical,CA:TRUE",
@@ -94,14 +88,7 @@ LENIENT_CLIENTS = ("botocore", "httpx2", "truststore/pip", "grpc", "pycurl")
 
 def cli(run, venv, *args, timeout=60, **env):
     """Run ``venv``'s ``sandbox-trust`` console script with a scrubbed environment."""
-    return subprocess.run(
-        [os.path.join(venv.bin, "sandbox-trust"), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=scrubbed_env(run.home, **env),
-        cwd=run.home,
-    )
+    return run.command([os.path.join(venv.bin, "sandbox-trust"), *args], timeout=timeout, **env)
 
 
 def status_json(run, venv, **env):
@@ -247,7 +234,7 @@ def test_status_of_a_trustme_ca(run, core_venv, intercept):
         assert export["set_at_start"] is True and export["environ"] == export["path"], name
         with open(export["path"]) as f:
             assert open(intercept.ca_path).read().strip() in f.read(), name
-    assert report["exports"]["SSL_CERT_FILE"]["base"] == "/etc/ssl/certs/ca-certificates.crt"
+    assert report["exports"]["SSL_CERT_FILE"]["base"] == SYSTEM_BUNDLE
     assert report["exports"]["NODE_EXTRA_CA_CERTS"]["base"] is None
     assert {bundle["path"] for bundle in report["bundles"]} == {e["path"] for e in report["exports"].values()}
     assert report["cache_dir"] == os.path.join(run.home, ".cache", "sandbox-trust")

@@ -3,27 +3,19 @@
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 
 import pytest
 
-from tests.conftest import CORE_CLIENTS, scrubbed_env
+from tests.conftest import CORE_CLIENTS
 
 TOOLS = [tool for tool in ("curl", "git", "node") if shutil.which(tool, path="/usr/local/bin:/usr/bin:/bin")]
 
 
 def demo(run, venv, timeout=120, **env):
     started = time.monotonic()
-    process = subprocess.run(
-        [os.path.join(venv.bin, "sandbox-trust"), "demo"],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=scrubbed_env(run.home, **env),
-        cwd=run.home,
-    )
+    process = run.command([os.path.join(venv.bin, "sandbox-trust"), "demo"], timeout=timeout, **env)
     return process, time.monotonic() - started
 
 

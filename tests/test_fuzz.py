@@ -1,34 +1,27 @@
-"""Property tests of the pure parts: the CA file parser and the settings read from the environment.
+"""Property tests of the pure parts: the CA file parser, the settings read from the environment, the .pth line.
 
 These run in-process on the modules in ``src`` (loaded by file path, so an installed copy of
 sandbox-trust in the test interpreter cannot stand in for them): they are pure functions.
 Example counts stay modest: CI has two cores.
 """
 
+import ast
 import base64
-import importlib.util
 import math
 import os
 import re
 import ssl
+import types
 
 import pytest
 import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+from tests.harness import load_source, pth_line
 
-
-def _load(name, relative):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(SRC, relative))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pem = _load("sandbox_trust_fuzz_cafile", os.path.join("sandbox_trust", "_cafile.py"))
-boot = _load("sandbox_trust_fuzz_boot", "_sandbox_trust_boot.py")
+pem = load_source("sandbox_trust_fuzz_cafile", os.path.join("sandbox_trust", "_cafile.py"))
+boot = load_source("sandbox_trust_fuzz_boot", "_sandbox_trust_boot.py")
 
 # No example database: it would leave a .hypothesis directory in the checkout.
 FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -314,3 +307,89 @@ def test_getenv_agrees_with_os_environ(changes):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+# --- the .pth line and the boot module cannot drift --------------------------------------------
+
+PTH_LINE = pth_line()
+# The switches the line tests before importing the boot module, and the Settings attribute of each.
+PTH_SWITCHES = {
+    "SANDBOX_TRUST_DISABLE": "disabled",
+    "SANDBOX_INTERCEPT_HTTPS": "declared",
+    "SANDBOX_CA_CERT": "ca_path",
+}
+
+
+def _pth_strings():
+    return {node.value for node in ast.walk(ast.parse(PTH_LINE)) if isinstance(node, ast.Constant)}
+
+
+def test_pth_line_names_the_boot_modules_constants():
+    strings = _pth_strings()
+    assert boot.DEFAULT_CA_PATH in strings
+    assert {s for s in strings if s.startswith("SANDBOX_")} == set(PTH_SWITCHES)
+    # Each name the line reads is the one Settings reads for that switch.
+    assert boot.Settings({"SANDBOX_TRUST_DISABLE": "1"}).disabled
+    assert boot.Settings({"SANDBOX_INTERCEPT_HTTPS": "1"}).declared
+    assert boot.Settings({"SANDBOX_CA_CERT": "/elsewhere.pem"}).ca_path == "/elsewhere.pem"
+
+
+def run_pth_line(environ, present):
+    """Execute the real line against ``environ`` and a CA file that exists or not: ``(booted, paths looked at)``.
+
+    ``import`` inside the line is answered with stand-ins: an ``os`` reading ``environ`` and a boot
+    module that records its call, so nothing of this process is touched.
+    """
+    looked_at, booted = [], []
+
+    def exists(path):
+        looked_at.append(path)
+        return present
+
+    fake_os = types.SimpleNamespace(environ=dict(environ), path=types.SimpleNamespace(exists=exists))
+    fake_boot = types.SimpleNamespace(boot=lambda: booted.append(True))
+    modules = {"os": fake_os, "_sandbox_trust_boot": fake_boot}
+
+    def fake_import(name, *args, **kwargs):
+        return modules[name]
+
+    exec(PTH_LINE, {"__builtins__": {"__import__": fake_import}})
+    return bool(booted), looked_at
+
+
+def boot_has_work(s, present):
+    """What boot() decides from its Settings: opted out, else interception declared or the CA there."""
+    return not s.disabled and (s.declared or present)
+
+
+# The fuzz environments, with the line's own switches set often enough to reach every branch.
+SWITCHES = st.dictionaries(
+    st.sampled_from(sorted(PTH_SWITCHES)), st.one_of(st.sampled_from(["1", "0", "", " 1", "true"]), VALUES)
+)
+PTH_ENVIRONS = st.builds(lambda environ, switches: {**environ, **switches}, ENVIRONS, SWITCHES)
+
+
+@FUZZ
+@given(PTH_ENVIRONS, st.booleans())
+def test_pth_line_and_settings_agree_on_whether_there_is_work(environ, present):
+    booted, looked_at = run_pth_line(environ, present)
+    s = boot.Settings(environ)
+    assert booted is boot_has_work(s, present)
+    assert set(looked_at) <= {s.ca_path}  # the file it checks is the one boot() will read
+
+
+@pytest.mark.parametrize(
+    "environ, present, expected",
+    [
+        ({}, False, False),
+        ({}, True, True),
+        ({"SANDBOX_TRUST_DISABLE": "1"}, True, False),
+        ({"SANDBOX_INTERCEPT_HTTPS": "1"}, False, True),
+        ({"SANDBOX_INTERCEPT_HTTPS": "1", "SANDBOX_TRUST_DISABLE": "1"}, False, False),
+        ({"SANDBOX_TRUST_DISABLE": "true"}, True, True),
+    ],
+)
+def test_pth_line_cases(environ, present, expected):
+    """The cases of the property above by name: each outcome is reachable, so the property can fail."""
+    assert run_pth_line(environ, present)[0] is expected
+    assert boot_has_work(boot.Settings(environ), present) is expected

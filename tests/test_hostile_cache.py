@@ -15,8 +15,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import scrubbed_env
 from tests.hardening import ATTACKER, arena, as_user, assert_quiet, curl, probe  # noqa: F401 - fixture
+from tests.harness import scrubbed_env
 
 VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS")
 

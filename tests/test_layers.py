@@ -14,6 +14,7 @@ PACKAGE = os.path.join(ROOT, "src", "sandbox_trust")
 
 # The map's layers, bottom first; the start-time module (the base) is below them all.
 LAYERS = (
+    ("sandbox_trust._der",),
     (
         "sandbox_trust._cafile",
         "sandbox_trust._x509",

@@ -4,35 +4,17 @@ Each positive test has its two twins (opted out; unrelated CA). grpc gets its ow
 server (grpcio's server API and health service), with leaves minted by the same throwaway CAs.
 """
 
-import json
 import os
 import shutil
 import subprocess
 
 import pytest
 
-from tests.conftest import PROBES, scrubbed_env
+from tests.conftest import MORE_CLIENTS, scrubbed_env
+from tests.harness import script
+from tests.test_patches import assert_patch_cycle
 
-MORE_CLIENTS = ("boto3", "tornado", "openai", "httpx2", "grpcio", "grpcio-health-checking", "pycurl")
 MORE_PROBES = ("botocore", "tornado", "httpx2", "openai", "grpc", "pip_legacy_certs", "pycurl")
-
-# A gRPC TLS server answering the standard health check: argv = leaf certificate, key.
-GRPC_SERVER = """
-import sys
-from concurrent import futures
-
-import grpc
-from grpc_health.v1 import health, health_pb2_grpc
-
-cert, key = (open(path, "rb").read() for path in sys.argv[1:3])
-server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-health_pb2_grpc.add_HealthServicer_to_server(health.HealthServicer(), server)
-port = server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key, cert)]))
-server.start()
-print(port, flush=True)
-sys.stdin.read()  # serve until the test closes our stdin
-server.stop(0)
-"""
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +33,7 @@ class GrpcOrigin:
         # The server is not under test: sandbox-trust stays out of it.
         env = scrubbed_env(directory, SANDBOX_TRUST_DISABLE="1")
         self.process = subprocess.Popen(
-            [venv.python, "-c", GRPC_SERVER, cert, key],
+            [venv.python, script("grpc_server"), cert, key],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -92,32 +74,9 @@ def url_of(intercept, unrelated, grpc_origins):
 
 
 @pytest.mark.parametrize("client", MORE_PROBES)
-def test_trusts_the_injected_ca(run, more_venv, intercept, url_of, client):
-    outcome, process = run.probe(
-        more_venv, client, url_of(client, "intercept"), SANDBOX_CA_CERT=intercept.ca_path
-    )
-    assert outcome == "trusted", process.stdout + process.stderr
-    assert process.stderr == ""
-
-
-@pytest.mark.parametrize("client", MORE_PROBES)
-def test_opted_out_rejects_the_injected_ca(run, more_venv, intercept, url_of, client):
-    outcome, process = run.probe(
-        more_venv,
-        client,
-        url_of(client, "intercept"),
-        SANDBOX_CA_CERT=intercept.ca_path,
-        SANDBOX_TRUST_DISABLE="1",
-    )
-    assert outcome == "rejected", process.stdout + process.stderr
-
-
-@pytest.mark.parametrize("client", MORE_PROBES)
-def test_still_rejects_an_unrelated_ca(run, more_venv, intercept, url_of, client):
-    outcome, process = run.probe(
-        more_venv, client, url_of(client, "unrelated"), SANDBOX_CA_CERT=intercept.ca_path
-    )
-    assert outcome == "rejected", process.stdout + process.stderr
+def test_trusts_the_injected_ca_and_only_it(run, more_venv, trio, url_of, client):
+    outcome, process = run.probe(more_venv, client, url_of(client, trio.origin), **trio.env)
+    trio.check(outcome, process, quiet=True)
 
 
 @pytest.mark.parametrize("client", MORE_PROBES)
@@ -133,41 +92,43 @@ def test_trusted_without_exporting_variables(run, more_venv, intercept, url_of, 
     assert outcome == "trusted", process.stdout + process.stderr
 
 
-def probe_after(run, venv, prelude, client, url, **env):
-    """Like ``run.probe``, with ``prelude`` run first in the probe's interpreter."""
-    code = (
-        prelude
-        + "\nimport runpy, sys\nsys.argv = [%r, %r, %r]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
-        % (PROBES, client, url)
-    )
-    process = run(venv, ["-c", code], **env)
-    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
-    assert process.returncode == 0 and lines, process.stdout + process.stderr
-    return json.loads(lines[-1])["outcome"], process
+def probe_after(run, venv, setup, client, url, *args, **env):
+    """Like ``run.probe``, after the app's set-up step ``setup`` (see tests/scripts/probe_after.py)."""
+    report, process = run.script(venv, "probe_after", setup, client, url, *args, **env)
+    return report["outcome"], process
 
 
 def test_grpc_core_alone_trusts_the_exported_variable(run, more_venv, intercept, grpc_origins):
     """With the grpc patch reverted, the C core's one read of GRPC_DEFAULT_SSL_ROOTS_FILE_PATH is enough;
     with export off nothing else reaches it (the reason for the patch)."""
-    prelude = "import grpc\nfrom sandbox_trust import patches\npatches.revert('grpc_credentials')"
     url = grpc_origins["intercept"].url
-    outcome, process = probe_after(run, more_venv, prelude, "grpc", url, SANDBOX_CA_CERT=intercept.ca_path)
+    outcome, process = probe_after(
+        run, more_venv, "grpc-reverted", "grpc", url, SANDBOX_CA_CERT=intercept.ca_path
+    )
     assert outcome == "trusted", process.stdout + process.stderr
     outcome, process = probe_after(
-        run, more_venv, prelude, "grpc", url, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_EXPORT_ENV="0"
+        run,
+        more_venv,
+        "grpc-reverted",
+        "grpc",
+        url,
+        SANDBOX_CA_CERT=intercept.ca_path,
+        SANDBOX_TRUST_EXPORT_ENV="0",
     )
     assert outcome == "rejected", process.stdout + process.stderr
 
 
 def test_grpc_explicit_roots_are_left_alone(run, more_venv, intercept, unrelated, grpc_origins):
     """An app's own ``root_certificates`` are used exactly: the CA is not added to them."""
-    prelude = (
-        "import grpc\n_credentials = grpc.ssl_channel_credentials\n"
-        "grpc.ssl_channel_credentials = lambda: _credentials(open(%r, 'rb').read())" % unrelated.ca_path
-    )
     for name, expected in (("unrelated", "trusted"), ("intercept", "rejected")):
         outcome, process = probe_after(
-            run, more_venv, prelude, "grpc", grpc_origins[name].url, SANDBOX_CA_CERT=intercept.ca_path
+            run,
+            more_venv,
+            "grpc-own-roots",
+            "grpc",
+            grpc_origins[name].url,
+            unrelated.ca_path,
+            SANDBOX_CA_CERT=intercept.ca_path,
         )
         assert outcome == expected, process.stdout + process.stderr
 
@@ -197,31 +158,9 @@ def test_pycurl_app_trust_wins(run, more_venv, intercept, unrelated, unrelated_c
     assert outcome == expected, process.stdout + process.stderr
 
 
-IDENTITY = """
-import importlib, sys
-module_name, patch_name, attribute = sys.argv[1:4]
-module = importlib.import_module(module_name)
-patch = importlib.import_module("sandbox_trust.patches." + patch_name)
-patched, original = getattr(patch, attribute), patch._PATCH.original[attribute]
-assert getattr(module, attribute) is patched is not original, "not patched on import"
-patch.revert(); patch.revert()
-assert getattr(module, attribute) is original, "revert"
-patch.apply(); patch.apply()
-assert getattr(module, attribute) is patched, "apply"
-print("ok")
-"""
-
-
-@pytest.mark.parametrize(
-    "module, patch, attribute",
-    [
-        ("pycurl", "pycurl_handle", "Curl"),
-        ("grpc", "grpc_credentials", "ssl_channel_credentials"),
-    ],
-)
-def test_patch_identity_apply_and_revert(run, more_venv, intercept, module, patch, attribute):
-    process = run(more_venv, ["-c", IDENTITY, module, patch, attribute], SANDBOX_CA_CERT=intercept.ca_path)
-    assert process.stdout == "ok\n", process.stdout + process.stderr
+@pytest.mark.parametrize("patch", ["pycurl_handle", "grpc_credentials"])
+def test_patch_identity_and_reversal(run, more_venv, intercept, patch):
+    assert_patch_cycle(run, more_venv, intercept.ca_path, patch)
 
 
 def test_pycurl_handles_are_still_pycurl_curl(run, more_venv, intercept):

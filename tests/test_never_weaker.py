@@ -5,63 +5,8 @@ import json
 import pytest
 
 from tests import servers
+from tests.harness import SYSTEM_BUNDLE, script
 
-# Each context as an application builds it; the child reports whether the CA's DER is in it.
-CONTEXTS = """
-import json, ssl, sys
-der = ssl.PEM_cert_to_DER_cert(open(sys.argv[1]).read())
-
-def default_server():
-    return ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-
-def default_server_verifying():
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
-    return context
-
-def tls_server():
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
-    return context
-
-def tls_server_default_paths():
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.set_default_verify_paths()
-    return context
-
-def legacy_server():
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
-    context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
-    return context
-
-def tls_server_certifi():
-    import certifi
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_verify_locations(certifi.where())
-    return context
-
-def default_client():
-    return ssl.create_default_context()
-
-def tls_client():
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.load_default_certs()
-    return context
-
-def legacy_client():
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
-    context.load_default_certs()
-    return context
-
-result = {}
-for make in (default_server, default_server_verifying, tls_server, tls_server_default_paths, legacy_server,
-             tls_server_certifi, default_client, tls_client, legacy_client):
-    context = make()
-    result[make.__name__] = {"has_ca": der in context.get_ca_certs(binary_form=True),
-                             "stats": context.cert_store_stats()}
-print(json.dumps(result))
-"""
 SERVER = (
     "default_server",
     "default_server_verifying",
@@ -71,15 +16,25 @@ SERVER = (
     "tls_server_certifi",
 )
 CLIENT = ("default_client", "tls_client", "legacy_client")
-SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 def _contexts(run, venv, ca_path, **env):
+    # Each context as an application builds it; the child reports whether the CA's DER is in it.
     process = run(
-        venv, ("-W", "ignore::DeprecationWarning", "-c", CONTEXTS, ca_path), SANDBOX_CA_CERT=ca_path, **env
+        venv,
+        ("-W", "ignore::DeprecationWarning", script("context_trust"), ca_path),
+        SANDBOX_CA_CERT=ca_path,
+        **env,
     )
     assert process.returncode == 0, process.stderr
     return json.loads(process.stdout)
+
+
+def assert_servers_untouched(active, opted_out):
+    """Every server-side context is what it is without the package, and holds no CA of ours."""
+    for name in SERVER:
+        assert active[name] == opted_out[name], name
+        assert not active[name]["has_ca"], name
 
 
 # The user's own SSL_CERT_FILE is extended for children; server contexts must still load it as it was.
@@ -89,9 +44,7 @@ def _contexts(run, venv, ca_path, **env):
 def test_server_contexts_never_gain_the_ca(run, core_venv, intercept, user_env):
     active = _contexts(run, core_venv, intercept.ca_path, **user_env)
     opted_out = _contexts(run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", **user_env)
-    for name in SERVER:
-        assert active[name] == opted_out[name], name
-        assert not active[name]["has_ca"], name
+    assert_servers_untouched(active, opted_out)
 
 
 def test_server_contexts_never_gain_the_ca_from_an_inherited_bundle(run, core_venv, intercept):
@@ -105,9 +58,7 @@ def test_server_contexts_never_gain_the_ca_from_an_inherited_bundle(run, core_ve
     opted_out = _contexts(
         run, core_venv, intercept.ca_path, SANDBOX_TRUST_DISABLE="1", SSL_CERT_FILE=SYSTEM_BUNDLE
     )
-    for name in SERVER:
-        assert active[name] == opted_out[name], name
-        assert not active[name]["has_ca"], name
+    assert_servers_untouched(active, opted_out)
 
 
 @pytest.mark.parametrize(

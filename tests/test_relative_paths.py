@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import scrubbed_env
 from tests.hardening import PROBES, STRANGER, arena, assert_quiet, probe, readable_copy  # noqa: F401
+from tests.harness import scrubbed_env
 
 CASES = {
     "relative HOME": {"HOME": "home"},

@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import PROBES, install_env, scrubbed_env
+from tests.conftest import scrubbed_env
+from tests.harness import PROBES, install_env, last_json
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -25,15 +26,9 @@ def system_venv(make_venv):
 
 
 @pytest.mark.parametrize("client", ("urllib_request", "requests"))
-def test_venv_of_the_system_python(run, system_venv, intercept, unrelated, client):
-    trusted, process = run.probe(system_venv, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path)
-    assert trusted == "trusted", process.stdout + process.stderr
-    opted_out, _ = run.probe(
-        system_venv, client, intercept.url, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="1"
-    )
-    assert opted_out == "rejected"
-    other, _ = run.probe(system_venv, client, unrelated.url, SANDBOX_CA_CERT=intercept.ca_path)
-    assert other == "rejected"
+def test_venv_of_the_system_python(run, system_venv, trio, client):
+    outcome, process = run.probe(system_venv, client, trio.url, **trio.env)
+    trio.check(outcome, process)
 
 
 @pytest.fixture(scope="module")
@@ -74,16 +69,9 @@ def _system_probe(home, url, **env):
         cwd=home,
     )
     assert process.returncode == 0, process.stderr
-    return process.stdout.splitlines()[-1], process
+    return last_json(process.stdout)["outcome"], process
 
 
-def test_user_site_of_the_system_python(user_site_home, intercept, unrelated):
-    line, process = _system_probe(user_site_home, intercept.url, SANDBOX_CA_CERT=intercept.ca_path)
-    assert '"trusted"' in line, process.stdout + process.stderr
-    assert process.stderr == ""
-    line, _ = _system_probe(
-        user_site_home, intercept.url, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="1"
-    )
-    assert '"rejected"' in line
-    line, _ = _system_probe(user_site_home, unrelated.url, SANDBOX_CA_CERT=intercept.ca_path)
-    assert '"rejected"' in line
+def test_user_site_of_the_system_python(user_site_home, trio):
+    outcome, process = _system_probe(user_site_home, trio.url, **trio.env)
+    trio.check(outcome, process, quiet=True)

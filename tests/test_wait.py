@@ -1,6 +1,5 @@
 """A declared CA that lands late is waited for, only when trust is needed, and picked up quickly."""
 
-import json
 import os
 import statistics
 import threading
@@ -9,18 +8,6 @@ import time
 import pytest
 
 LAND_AFTER = 0.4  # seconds after the child starts, as in local Docker (~200 ms) with margin
-
-# Prints when its first client context holds the CA: creating it is what waits for the CA.
-MEASURE_LAG = """
-import json, socket, ssl, sys, time
-started = time.time()
-context = ssl.create_default_context()
-loaded = time.time()
-with socket.create_connection(("localhost", int(sys.argv[1])), timeout=10) as sock:
-    with context.wrap_socket(sock, server_hostname="localhost"):
-        pass
-print(json.dumps({"started": started, "loaded": loaded}))
-"""
 
 
 class Landing:
@@ -94,10 +81,9 @@ def test_late_ca_is_picked_up_within_tens_of_milliseconds(run, core_venv, interc
     for attempt in range(5):
         ca_path = str(tmp_path / ("ca-%d.pem" % attempt))
         with Landing(ca_path, [(LAND_AFTER, _ca_bytes(intercept), True)]) as landing:
-            process = run(core_venv, ("-c", MEASURE_LAG, str(intercept.port)), **_declared(ca_path))
-        assert process.returncode == 0, process.stderr
+            # Prints when its first client context holds the CA: creating it is what waits for the CA.
+            times, process = run.script(core_venv, "measure_lag", str(intercept.port), **_declared(ca_path))
         assert process.stderr == ""
-        times = json.loads(process.stdout)
         if times["started"] < landing.landed:  # the child was already waiting: the lag is meaningful
             lags.append(times["loaded"] - landing.landed)
     assert lags, "the child never started before the CA landed: machine too loaded to measure"

@@ -8,6 +8,10 @@ CA (basicConstraints, keyUsage, subject and authority key identifiers), plus the
 
 import datetime
 
+from sandbox_trust._der import DERError
+from sandbox_trust._der import children as _children
+from sandbox_trust._der import element as _tlv
+
 OID_BASIC_CONSTRAINTS = "2.5.29.19"
 OID_KEY_USAGE = "2.5.29.15"
 OID_SUBJECT_KEY_IDENTIFIER = "2.5.29.14"
@@ -52,43 +56,6 @@ _STRING_CODECS = {
     0x1C: "utf-32-be",  # UniversalString
     0x1E: "utf-16-be",  # BMPString
 }
-
-
-class DERError(ValueError):
-    """The bytes are not a well-formed certificate; ``str()`` says where."""
-
-
-def _tlv(data, position, end):
-    """``(tag, content_start, content_end)`` of the element at ``position``; definite lengths only."""
-    if position + 2 > end:
-        raise DERError("truncated element at offset %d" % position)
-    tag = data[position]
-    if tag & 0x1F == 0x1F:
-        raise DERError("multi-byte tag at offset %d" % position)  # X.509 never uses them
-    first = data[position + 1]
-    start = position + 2
-    if first & 0x80:
-        count = first & 0x7F
-        if count == 0 or count > 4 or start + count > end:
-            raise DERError("bad length at offset %d" % position)
-        length = int.from_bytes(data[start : start + count], "big")
-        start += count
-    else:
-        length = first
-    if start + length > end:
-        raise DERError("element at offset %d runs past its container" % position)
-    return tag, start, start + length
-
-
-def _children(data, start, end):
-    """The elements inside a constructed element's content: ``[(tag, start, end), ...]``."""
-    items = []
-    position = start
-    while position < end:
-        item = _tlv(data, position, end)
-        items.append(item)
-        position = item[2]
-    return items
 
 
 def _expect(item, tag, what):

@@ -1,0 +1,93 @@
+"""Each context as an application builds it: ``python context_trust.py CA_PATH``.
+
+Server-side contexts (Purpose.CLIENT_AUTH, PROTOCOL_TLS_SERVER, legacy PROTOCOL_TLS for servers)
+and client ones; reports for each whether the CA's DER is among its CA certificates, and its
+cert store statistics, as one JSON line.
+"""
+
+import json
+import ssl
+import sys
+
+
+def default_server():
+    return ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+
+
+def default_server_verifying():
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
+    return context
+
+
+def tls_server():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
+    return context
+
+
+def tls_server_default_paths():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.set_default_verify_paths()
+    return context
+
+
+def legacy_server():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+    context.load_default_certs(ssl.Purpose.CLIENT_AUTH)
+    return context
+
+
+def tls_server_certifi():
+    import certifi
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_verify_locations(certifi.where())
+    return context
+
+
+def default_client():
+    return ssl.create_default_context()
+
+
+def tls_client():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_default_certs()
+    return context
+
+
+def legacy_client():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+    context.load_default_certs()
+    return context
+
+
+CONTEXTS = (
+    default_server,
+    default_server_verifying,
+    tls_server,
+    tls_server_default_paths,
+    legacy_server,
+    tls_server_certifi,
+    default_client,
+    tls_client,
+    legacy_client,
+)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    result = {}
+    for make in CONTEXTS:
+        context = make()
+        result[make.__name__] = {
+            "has_ca": der in context.get_ca_certs(binary_form=True),
+            "stats": context.cert_store_stats(),
+        }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""A .pth processed twice installs one finder and one patch: ``python pth_twice.py SECOND_PTH``.
+
+Run in a venv whose site-packages holds a copy of sandbox_trust.pth (``SECOND_PTH``), with the CA
+in ``SANDBOX_CA_CERT``. Then a second *copy* of the boot module runs the line again (another
+install's .pth): still one finder, one patch. Prints one JSON line.
+"""
+
+import json
+import os
+import ssl
+import sys
+
+from sandbox_trust.patches import ssl_context
+
+
+def finders():
+    return sum(bool(getattr(finder, "is_sandbox_trust_finder", False)) for finder in sys.meta_path)
+
+
+def main():
+    report = {"finders": finders(), "patched": ssl_context.is_applied()}
+    del sys.modules["_sandbox_trust_boot"]
+    with open(sys.argv[1]) as f:
+        exec(f.read())
+    report["finders_after_copy"] = finders()
+    report["patched_after_copy"] = ssl_context.is_applied()
+    with open(os.environ["SANDBOX_CA_CERT"]) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    report["has_ca"] = der in ssl.create_default_context().get_ca_certs(binary_form=True)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
