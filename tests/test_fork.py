@@ -4,7 +4,7 @@ The child's first TLS context must not inherit a held lock: once the CA lands (t
 copies it into place half a second after the fork), the child's request is trusted. A child
 that blocked would be killed by its 20 s alarm and reported as such. Twins: the unrelated
 origin is rejected in the same situation, and the precondition (the lock was held at the fork)
-is asserted, so a test that forked too early cannot pass.
+(held, and nothing parsed yet) is asserted, so a test that forked too early cannot pass.
 """
 
 import os
@@ -23,6 +23,8 @@ def test_child_of_fork_works(run, core_venv, intercept, unrelated, tmp_path, mod
         with open(intercept.ca_path, "rb") as src, open(ca_path, "wb") as dst:
             dst.write(src.read())
     env = dict(
+        # Locked: export off, so start does not parse the CA already (the lock would not matter then).
+        SANDBOX_TRUST_EXPORT_ENV="0" if mode == "locked" else None,
         SANDBOX_CA_CERT=ca_path,
         SANDBOX_INTERCEPT_HTTPS="1",
         SANDBOX_TRUST_TIMEOUT="30",

@@ -115,7 +115,7 @@ def fork(args):
     deadline = time.monotonic() + 10
     while not _ca._lock.locked() and time.monotonic() < deadline:
         time.sleep(0.01)
-    held = _ca._lock.locked()
+    held = _ca._lock.locked() and _ca._certificates is None  # not parsed yet: else no child needs the lock
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:
