@@ -270,7 +270,13 @@ ENVIRONS = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(max_size=10
 @given(ENVIRONS)
 def test_settings_never_raise(environ):
     s = boot.Settings(environ)
-    assert isinstance(s.timeout, float) and s.timeout >= 0.0 and not math.isnan(s.timeout)
+    assert isinstance(s.timeout, float) and 0.0 <= s.timeout <= boot.MAX_TIMEOUT and not math.isnan(s.timeout)
+    # Out of bounds (inf, nan, negatives, garbage): the default, and the one sentence to say.
+    if s.timeout_problem is not None:
+        assert s.timeout == boot.DEFAULT_TIMEOUT and "SANDBOX_TRUST_TIMEOUT" in s.timeout_problem
+    else:
+        value = environ.get("SANDBOX_TRUST_TIMEOUT")
+        assert not value or s.timeout == float(value)
     assert isinstance(s.ca_path, str) and s.ca_path
     assert s.ca_path == (environ.get("SANDBOX_CA_CERT") or boot.DEFAULT_CA_PATH)
     # Switches are on for exactly "1" (export off for exactly "0"): the .pth line's own test.
