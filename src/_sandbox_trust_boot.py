@@ -79,7 +79,8 @@ class Settings:
     """The environment variables of the README's configuration table, read once.
 
     Switches are on only for exactly "1" (and SANDBOX_TRUST_EXPORT_ENV off only for "0"), the same
-    test the .pth line makes before importing this module.
+    test the .pth line makes before importing this module. Any other value acts as unset; ``ignored``
+    names those values, for ``status`` and a debug line.
     """
 
     __slots__ = (
@@ -91,10 +92,12 @@ class Settings:
         "debug",
         "export",
         "cache_dir",
+        "_get",
     )
 
     def __init__(self, environ=None):
         get = getenv if environ is None else environ.get
+        self._get = get  # for ``ignored``: judged when asked, so an ordinary start pays nothing
         self.ca_path = get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH
         self.declared = get("SANDBOX_INTERCEPT_HTTPS") == "1"
         self.disabled = get("SANDBOX_TRUST_DISABLE") == "1"
@@ -119,6 +122,24 @@ class Settings:
                         DEFAULT_TIMEOUT,
                     )
                 )
+
+    @property
+    def ignored(self):
+        """``((variable, value, accepted values), ...)`` for each value that acts as unset."""
+        found = []
+        for name in (
+            "SANDBOX_INTERCEPT_HTTPS",
+            "SANDBOX_TRUST_DISABLE",
+            "SANDBOX_TRUST_DEBUG",
+            "SANDBOX_TRUST_EXPORT_ENV",
+        ):
+            value = self._get(name)
+            if value not in (None, "", "0", "1"):  # "" is as good as unset
+                found.append((name, value, ("1", "0")))
+        if self.timeout_problem:  # garbage, inf, nan, negative or above the bound
+            bound = "a number of seconds from 0 to %d" % MAX_TIMEOUT
+            found.append(("SANDBOX_TRUST_TIMEOUT", self._get("SANDBOX_TRUST_TIMEOUT"), (bound,)))
+        return tuple(found)
 
 
 settings = Settings()
@@ -410,8 +431,17 @@ def export_environment(certificates=None):
         if cache_fd is not None:
             os.close(cache_fd)
     if settings.debug:  # skip the formatting on every ordinary start
-        for name, path in changed.items():
-            debug("exported %s=%s" % (name, path))
+        extended = [name for name in changed if export_record[name][0]]  # the user had set these
+        debug(
+            "exported %d variable(s), %d created, %d extended from your value%s; bundles: %s"
+            % (
+                len(changed),
+                len(changed) - len(extended),
+                len(extended),
+                " (%s)" % ", ".join(extended) if extended else "",
+                ", ".join(sorted(set(changed.values()))) or "none new (already set, e.g. by a parent)",
+            )
+        )
     return True
 
 
@@ -458,6 +488,13 @@ def boot():
         if settings.debug:  # no formatting on an ordinary start
             declared = ", interception declared" if settings.declared else ""
             debug("CA %s: %s%s" % (settings.ca_path, "present" if present else "absent", declared))
+            if settings.ignored:
+                debug(
+                    "ignored, as if unset: %s"
+                    % "; ".join(
+                        "%s=%r (accepted: %s)" % (n, v, " or ".join(a)) for n, v, a in settings.ignored
+                    )
+                )
         if not present and not settings.declared:
             return
         install_hook()

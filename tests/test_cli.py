@@ -260,11 +260,13 @@ def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case):
     assert certificate["sha256"] == hashlib.sha256(der_of(origin.ca_path)).hexdigest()
     if not expected:
         assert process.returncode == 0 and report["problems"] == [] and report["active"] is True
-        assert "strict_clients" not in report
+        assert "strict_clients" not in report and report["warnings"] == []
     else:
-        assert process.returncode == 1
-        (problem,) = report["problems"]
         extension, description, strict_only = expected[0]
+        # Strict-only findings fail status only where this interpreter enforces them (3.13+).
+        fails = not strict_only or report["strict_enforced"]
+        assert process.returncode == (1 if fails else 0)
+        (problem,) = report["problems"] if fails else report["warnings"]
         assert "%s %s" % (extension, description) in problem
         assert report["active"] is (strict_only is True)
         if strict_only:  # name who fails on 3.13 and who does not
@@ -274,7 +276,7 @@ def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case):
         else:
             assert "every client rejects" in problem
         human = cli(run, core_venv, "status", SANDBOX_CA_CERT=origin.ca_path)
-        assert human.returncode == 1 and "%s %s" % (extension, description) in human.stdout
+        assert human.returncode == process.returncode and "%s %s" % (extension, description) in human.stdout
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -331,21 +333,6 @@ def test_status_export_off(run, core_venv, intercept):
         run, core_venv, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_EXPORT_ENV="0"
     )
     assert process.returncode == 0 and report["active"] is True and report["exports"] == {}
-
-
-def test_status_declared_ca_never_lands(run, core_venv, tmp_path):
-    missing = str(tmp_path / "never.pem")
-    started = time.monotonic()
-    report, process = status_json(
-        run, core_venv, SANDBOX_CA_CERT=missing, SANDBOX_INTERCEPT_HTTPS="1", SANDBOX_TRUST_TIMEOUT="0.3"
-    )
-    elapsed = time.monotonic() - started
-    assert process.returncode == 1
-    assert report["active"] is False and report["declared"] is True and report["ca_present"] is False
-    (problem,) = report["problems"]
-    assert "SANDBOX_INTERCEPT_HTTPS=1" in problem and missing in problem
-    assert elapsed < 10, elapsed  # the 0.3 s wait plus one interpreter start; measured ~0.5 s
-    print("status with a declared CA that never lands: %.2f s" % elapsed)
 
 
 @pytest.mark.parametrize(

@@ -20,11 +20,11 @@ def demo(run, venv, timeout=120, **env):
 
 
 def rows(stdout):
-    """``{client: (opted out, with sandbox-trust, verdict)}`` from the demo's table."""
+    """``{client: (opted out, with sandbox-trust, unrelated CA, verdict)}`` from the demo's table."""
     table = {}
     for line in stdout.splitlines():
         cells = line.split()
-        if len(cells) == 4 and cells[3] in ("ok", "FAIL"):
+        if len(cells) == 5 and cells[4] in ("ok", "FAIL"):
             table[cells[0]] = tuple(cells[1:])
     return table
 
@@ -54,7 +54,13 @@ def test_demo(run, make_venv, core_venv, which):
     if which == "core":
         expected |= {"requests", "httpx", "aiohttp", "urllib3"} & set(CORE_CLIENTS)
     assert set(table) == expected, process.stdout
-    assert all(row == ("rejected", "trusted", "ok") for row in table.values()), process.stdout
+    # The third column is the safety claim: a server signed by an unrelated CA, package active.
+    assert all(row == ("rejected", "trusted", "rejected", "ok") for row in table.values()), process.stdout
+    assert any(
+        line.split()[:1] == ["client"] and "unrelated CA" in line
+        for line in process.stdout.splitlines()
+        if line
+    )
     # Nothing persisted: the temporary directory it names is gone, HOME is untouched.
     (directory,) = re.findall(r"temporary directory (\S+) removed", process.stdout)
     assert not os.path.exists(directory)
@@ -79,8 +85,8 @@ def test_demo_names_the_culprit(run, make_venv, tmp_path):
     (fake / "curl").chmod(0o755)
     process, _ = demo(run, make_venv(), PATH="%s:/usr/local/bin:/usr/bin:/bin" % fake)
     assert process.returncode == 1
-    assert rows(process.stdout)["curl"] == ("trusted", "trusted", "FAIL")
-    assert rows(process.stdout)["urllib"] == ("rejected", "trusted", "ok")
+    assert rows(process.stdout)["curl"] == ("trusted", "trusted", "trusted", "FAIL")
+    assert rows(process.stdout)["urllib"] == ("rejected", "trusted", "rejected", "ok")
     assert "curl: opted out trusted (expected rejected)" in process.stdout
 
 

@@ -7,6 +7,7 @@ we wait is seen within one poll interval.
 
 import _thread
 import os
+import sys
 import time
 
 import _sandbox_trust_boot as boot
@@ -17,6 +18,7 @@ POLL_INTERVAL = 0.005  # seconds; the runtime's own loader polls every 100 ms
 _lock = _thread.allocate_lock()  # not threading: `import ssl` must stay cheap
 _certificates = None  # the CA once it has landed and parsed
 _waited = False  # a declared CA was waited for once and did not land: never wait again
+_strict_checked = False  # the first client context checked the CA against 3.13's strict rules
 
 
 def _reset_in_child():
@@ -75,7 +77,10 @@ def _find(wait):
     if problems:
         boot.warn("CA file %s: %s" % (settings.ca_path, "; ".join(problems)))
     _certificates = found
-    boot.debug("CA loaded: %d certificate(s) from %s" % (len(found.der), settings.ca_path))
+    if settings.debug:  # the reader and the digest only for a person reading debug lines
+        boot.debug(
+            "CA loaded from %s: %s" % (settings.ca_path, "; ".join(_describe(der) for der in found.der))
+        )
     return found
 
 
@@ -105,8 +110,54 @@ def _subject(der):
         return ""
 
 
+def _describe(der):
+    import hashlib
+
+    from sandbox_trust import _x509
+
+    try:
+        subject = _x509.read_certificate(der).subject
+    except _x509.DERError as exc:
+        subject = "unreadable subject (%s)" % exc
+    return "%s, sha256 %s" % (subject, hashlib.sha256(der).hexdigest())
+
+
 def load_into(context, load_verify_locations):
     """Add the CA to ``context`` with the given (unpatched) loader; no-op without a CA."""
     found = certificates()
     if found is not None:
         load_verify_locations(context, cadata=found.cadata)
+        if not _strict_checked:
+            _check_strict(found)
+
+
+def _check_strict(found):
+    """Once per process, at the first client context: say why a 3.13+ strict client will fail.
+
+    OpenSSL's own message ("Basic Constraints of CA cert not marked critical") names no culprit.
+    """
+    global _strict_checked
+    _strict_checked = True
+    if sys.version_info < (3, 13):  # VERIFY_X509_STRICT is a default from 3.13 on
+        return
+    from sandbox_trust import _x509
+
+    for der in found.der:
+        try:
+            certificate = _x509.read_certificate(der)
+        except _x509.DERError:
+            continue  # OpenSSL accepted it; nothing to explain
+        issues = _x509.ca_issues(certificate)
+        if issues:
+            boot.warn(
+                "CA certificate %s fails the strict X.509 checks Python 3.13+ clients apply "
+                "(VERIFY_X509_STRICT): %s; urllib, requests, httpx and aiohttp reject intercepted "
+                "servers (sandbox-trust status explains)"
+                % (
+                    certificate.subject,
+                    "; ".join(
+                        "%s %s (OpenSSL: %s)" % (i.extension, i.problem, i.openssl_error) for i in issues
+                    ),
+                )
+            )
+            return

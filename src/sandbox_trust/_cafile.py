@@ -17,10 +17,11 @@ END = "-----END CERTIFICATE-----"
 class CAFileError(Exception):
     """The CA file cannot be used; ``str()`` is one sentence for the user."""
 
-    def __init__(self, message, incomplete=False, absent=False):
+    def __init__(self, message, incomplete=False, absent=False, key_only=False):
         super().__init__(message)
         self.incomplete = incomplete or absent  # may still be landing: worth waiting for when declared
         self.absent = absent
+        self.key_only = key_only  # a private key and no certificate: not a CA file at all
 
 
 class CACertificates:
@@ -129,7 +130,7 @@ def parse_pem(data, source="CA file", check=True):
         if BEGIN.startswith(text.strip()):  # the writer has not finished the first line yet
             raise CAFileError("%s is truncated inside its first line" % source, incomplete=True)
         if has_private_key:
-            raise CAFileError("%s holds a private key and no certificate" % source)
+            raise CAFileError("%s holds a private key and no certificate" % source, key_only=True)
         if not data.isascii():
             raise CAFileError("%s is not PEM text (binary data)" % source)
         raise CAFileError("%s contains no PEM certificate" % source)

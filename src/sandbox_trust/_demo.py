@@ -1,16 +1,20 @@
 """``sandbox-trust demo``: the whole story on a laptop, with no sandbox, network or real CA.
 
-1. Mint a throwaway CA and a leaf for localhost/127.0.0.1 in a fresh temporary directory. The
+1. Mint two throwaway CAs, each with a leaf for localhost/127.0.0.1, in a fresh temporary directory:
+   the injected one and an unrelated one nobody trusts. The
    ``openssl`` command line is used when it is on PATH: it is on nearly every image that has curl
    or git, and needs no Python package. Otherwise ``trustme`` (built on ``cryptography``) when it
    is importable. The standard library cannot generate keys or sign certificates, so with neither
    the demo says so and stops.
-2. Start a local HTTPS server signed by that CA: the "interceptor".
+2. Start a local HTTPS server signed by the injected CA (the "interceptor") and one signed by the
+   unrelated CA.
 3. For each client: the stdlib's urllib always, requests/httpx/aiohttp/urllib3 when this
    interpreter has them, and curl/git/node when they are on PATH (started from a Python process,
    so they see only the variables sandbox-trust exports), run one request in a fresh subprocess of
-   this interpreter with a scrubbed environment where ``SANDBOX_CA_CERT`` is the throwaway CA:
-   once with ``SANDBOX_TRUST_DISABLE=1`` (must be rejected), once without (must be trusted).
+   this interpreter (``_demo_probe``) with a scrubbed environment where ``SANDBOX_CA_CERT`` is the
+   injected CA: to the interceptor with ``SANDBOX_TRUST_DISABLE=1`` (must be rejected) and without
+   (must be trusted), and to the unrelated origin without (must still be rejected: the CA is
+   added, nothing is loosened).
 4. Print a table, delete the temporary directory (bundles, HOME and TMPDIR of the children are in
    it too) and exit 0 only when every client behaved.
 """
@@ -32,50 +36,9 @@ PYTHON_CLIENTS = ("urllib", "requests", "httpx", "aiohttp", "urllib3")
 TOOLS = ("curl", "git", "node")
 TIMEOUT = 30  # seconds per probe process; each takes well under one
 
-# One request with the library's defaults; prints {"outcome": "trusted" | "rejected" | "error"}.
-PYTHON_PROBE = r"""
-import json, ssl, sys, traceback
-client, url = sys.argv[1], sys.argv[2]
-
-def request():
-    if client == "urllib":
-        import urllib.request
-        urllib.request.urlopen(url, timeout=10).read()
-    elif client == "requests":
-        import requests
-        requests.get(url, timeout=10).raise_for_status()
-    elif client == "httpx":
-        import httpx
-        httpx.get(url, timeout=10).raise_for_status()
-    elif client == "urllib3":
-        import urllib3
-        urllib3.PoolManager().request("GET", url, timeout=10, retries=False)
-    elif client == "aiohttp":
-        import asyncio, aiohttp
-        async def get():
-            async with aiohttp.ClientSession() as session:
-                async with session.get(url) as response:
-                    response.raise_for_status()
-        asyncio.run(get())
-
-try:
-    request()
-    result = {"outcome": "trusted"}
-except BaseException as exc:
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    chain = []
-    while exc is not None and exc not in chain:
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    rejected = "CERTIFICATE_VERIFY_FAILED" in text
-    rejected = rejected or any(isinstance(e, ssl.SSLCertVerificationError) for e in chain)
-    detail = "%s: %s" % (type(chain[0]).__name__, chain[0])
-    result = {"outcome": "rejected" if rejected else "error", "detail": detail}
-print(json.dumps(result))
-"""
-
-# A Python parent for a non-Python tool: the tool sees exactly what sandbox-trust exported.
-TOOL_PARENT = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
+# The child: ``python -m`` of it, with the demo's temporary directory as working directory (nothing
+# there shadows a module).
+PROBE_MODULE = "sandbox_trust._demo_probe"
 
 NODE_PROBE = r"""
 require("https").get(process.argv[1], (response) => {
@@ -107,7 +70,7 @@ distinguished_name = dn
 prompt = no
 x509_extensions = ca
 [dn]
-CN = sandbox-trust demo CA (throwaway)
+CN = sandbox-trust demo %s CA (throwaway)
 [ca]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
@@ -138,7 +101,7 @@ def _openssl(openssl, directory, arguments):
 
 def mint_with_openssl(openssl, directory):
     with open(os.path.join(directory, "ca.cnf"), "w") as f:
-        f.write(CA_CONFIG)
+        f.write(CA_CONFIG % os.path.basename(directory))
     with open(os.path.join(directory, "leaf.ext"), "w") as f:
         f.write(LEAF_EXTENSIONS)
     _openssl(openssl, directory, "req -x509 -config ca.cnf %s -keyout ca.key -out ca.pem -days 1" % EC_KEY)
@@ -163,7 +126,8 @@ def mint_with_trustme(trustme, directory):
 
 
 def mint(directory):
-    """``(how, ca_path, leaf_path, key_path or None)``."""
+    """``(how, ca_path, leaf_path, key_path or None)`` of a new CA in ``directory`` (created)."""
+    os.mkdir(directory, 0o700)
     openssl = shutil.which("openssl")
     if openssl:
         return ("openssl",) + mint_with_openssl(openssl, directory)
@@ -242,7 +206,7 @@ def child_env(directory, ca_path, opted_out):
     return env
 
 
-def probe(client, tools, url, env):
+def probe(client, tools, url, env, directory):
     """``(outcome, detail)`` of one request by ``client`` in a subprocess with ``env``."""
     if client in tools:
         tool = {
@@ -250,11 +214,13 @@ def probe(client, tools, url, env):
             "git": [tools["git"], "ls-remote", url],
             "node": [tools["node"], "-e", NODE_PROBE, url],
         }[client]
-        command = [sys.executable, "-c", TOOL_PARENT, *tool]
+        command = [sys.executable, "-m", PROBE_MODULE, "run", *tool]
     else:
-        command = [sys.executable, "-c", PYTHON_PROBE, client, url]
+        command = [sys.executable, "-m", PROBE_MODULE, "request", client, url]
     try:
-        process = subprocess.run(command, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        process = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=TIMEOUT, cwd=directory
+        )
     except subprocess.TimeoutExpired:
         return "error", "timed out"
     if client in tools:
@@ -271,13 +237,22 @@ def probe(client, tools, url, env):
     return result["outcome"], result.get("detail", "")
 
 
-def run_probes(clients, tools, url, directory, ca_path):
+# column -> (which origin, opted out?, the outcome that column must show)
+RUNS = {
+    "opted out": ("interceptor", True, "rejected"),
+    "with sandbox-trust": ("interceptor", False, "trusted"),
+    "unrelated CA": ("unrelated", False, "rejected"),
+}
+
+
+def run_probes(clients, tools, urls, directory, ca_path):
+    """``{(client, column of RUNS): (outcome, detail)}``."""
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         for client in clients:
-            for opted_out in (True, False):
+            for column, (origin, opted_out, _expected) in RUNS.items():
                 env = child_env(directory, ca_path, opted_out)
-                jobs[(client, opted_out)] = pool.submit(probe, client, tools, url, env)
+                jobs[(client, column)] = pool.submit(probe, client, tools, urls[origin], env, directory)
     return {key: job.result() for key, job in jobs.items()}
 
 
@@ -285,8 +260,8 @@ def run_probes(clients, tools, url, directory, ca_path):
 
 
 def table(rows):
-    header = ("client", "opted out", "with sandbox-trust", "verdict")
-    widths = [max(len(str(row[i])) for row in (header,) + tuple(rows)) for i in range(4)]
+    header = ("client", *RUNS, "verdict")
+    widths = [max(len(str(row[i])) for row in (header,) + tuple(rows)) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip()]
     lines.append("  ".join("-" * width for width in widths))
     lines.extend(
@@ -306,42 +281,59 @@ def main():
         return 1
     started = time.monotonic()
     directory = tempfile.mkdtemp(prefix="sandbox-trust-demo-")
+    servers = []
     try:
         for name in ("home", "tmp"):
             os.mkdir(os.path.join(directory, name), 0o700)
         try:
-            how, ca_path, leaf, key = mint(directory)
+            how, ca_path, leaf, key = mint(os.path.join(directory, "injected"))
+            *_, unrelated_leaf, unrelated_key = mint(os.path.join(directory, "unrelated"))
         except DemoError as exc:
             sys.stderr.write("sandbox-trust demo: %s\n" % exc)
             return 1
-        server = Interceptor(leaf, key)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
         try:
+            urls = {}
+            for origin, chain in (
+                ("interceptor", (leaf, key)),
+                ("unrelated", (unrelated_leaf, unrelated_key)),
+            ):
+                server = Interceptor(*chain)
+                threading.Thread(target=server.serve_forever, daemon=True).start()
+                servers.append(server)  # serving: shutdown() below returns (it waits for the loop)
+                urls[origin] = server.url
             clients, tools = available_clients()
             print("throwaway CA (minted with %s): %s" % (how, ca_path))
-            print("interceptor: %s, signed by that CA" % server.url)
+            print("interceptor: %s, signed by that CA" % urls["interceptor"])
+            print("unrelated origin: %s, signed by another throwaway CA nobody trusts" % urls["unrelated"])
             print(
-                "each client runs in a fresh %s with SANDBOX_CA_CERT set to the throwaway CA\n"
-                % sys.executable
+                "each client runs in a fresh %s with SANDBOX_CA_CERT set to the first CA\n" % sys.executable
             )
-            results = run_probes(clients, tools, server.url, directory, ca_path)
+            results = run_probes(clients, tools, urls, directory, ca_path)
         finally:
-            server.shutdown()
-            server.server_close()
+            for server in servers:
+                server.shutdown()
+                server.server_close()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     rows, culprits = [], []
     for client in clients:
-        out, out_detail = results[(client, True)]
-        on, on_detail = results[(client, False)]
-        ok = out == "rejected" and on == "trusted"
-        rows.append((client, out, on, "ok" if ok else "FAIL"))
+        outcomes = [results[(client, column)][0] for column in RUNS]
+        ok = outcomes == [expected for _origin, _opted_out, expected in RUNS.values()]
+        rows.append((client, *outcomes, "ok" if ok else "FAIL"))
         if not ok:
-            details = "; ".join(d.splitlines()[-1] for d in (out_detail, on_detail) if d)
+            details = "; ".join(
+                detail.splitlines()[-1] for _outcome, detail in (results[(client, c)] for c in RUNS) if detail
+            )
             culprits.append(
-                "%s: opted out %s (expected rejected), with sandbox-trust %s (expected trusted)%s"
-                % (client, out, on, " - " + details if details else "")
+                "%s: %s%s"
+                % (
+                    client,
+                    ", ".join(
+                        "%s %s (expected %s)" % (column, outcome, RUNS[column][2])
+                        for column, outcome in zip(RUNS, outcomes)
+                    ),
+                    " - " + details if details else "",
+                )
             )
     print(table(rows))
     print(
@@ -353,5 +345,8 @@ def main():
         for culprit in culprits:
             print("  " + culprit)
         return 1
-    print("every client rejects the interceptor when opted out and trusts it with sandbox-trust")
+    print(
+        "every client rejects the interceptor when opted out and trusts it with sandbox-trust, "
+        "and still rejects a server signed by an unrelated CA"
+    )
     return 0

@@ -40,6 +40,8 @@ class CAState:
         self.error = None
         self.present = False  # something is at the path
         self.landed = False  # and it is complete (maybe invalid)
+        self.final = False  # unusable in a way waiting cannot fix (expired, not a CA, a key only)
+        self.has_private_key = False  # the file holds a private key beside its certificates
         self.waited = 0.0
 
     @property
@@ -56,9 +58,11 @@ def inspect_ca(path):
     except _cafile.CAFileError as exc:
         state.present = not exc.absent
         state.landed = not exc.incomplete
+        state.final = exc.key_only
         state.error = str(exc)
         return state
     state.present = state.landed = True
+    state.has_private_key = state.certificates.has_private_key
     for number, der in enumerate(state.certificates.der, 1):
         try:
             state.parsed.append(_x509.read_certificate(der))
@@ -77,6 +81,7 @@ def inspect_ca(path):
                 iso(certificate.not_before),
             )
         elif now > certificate.not_after:
+            state.final = True
             state.error = "CA certificate %s expired on %s" % (
                 certificate.subject,
                 iso(certificate.not_after),
@@ -84,6 +89,7 @@ def inspect_ca(path):
         else:
             fatal = [issue for issue in _x509.ca_issues(certificate) if not issue.strict_only]
             if fatal:
+                state.final = True
                 state.error = (
                     "%s is not a usable CA certificate (%s): every client rejects the servers it signs"
                     % (certificate.subject, "; ".join(describe(issue) for issue in fatal))
@@ -97,15 +103,21 @@ def wait_for_ca(path, timeout, retry_invalid=False):
     """``inspect_ca`` until the CA is usable or ``timeout`` seconds passed.
 
     A file that has not landed (absent, empty, truncated) is always waited for; a complete but
-    unusable one only with ``retry_invalid`` (the runtime may still replace it).
+    unusable one only with ``retry_invalid`` (the runtime may still replace it), and never when
+    waiting cannot help (``final``: expired, not a CA, a private key only).
     """
     start = time.monotonic()
     while True:
         state = inspect_ca(path)
         state.waited = time.monotonic() - start
-        if state.valid or state.waited >= timeout or (state.landed and not retry_invalid):
+        if state.valid or state.final or state.waited >= timeout or (state.landed and not retry_invalid):
             return state
         time.sleep(_ca.POLL_INTERVAL)
+
+
+def strict_enforced():
+    """True when this interpreter's default client contexts apply VERIFY_X509_STRICT (3.13+)."""
+    return sys.version_info >= (3, 13)
 
 
 def iso(moment):
@@ -116,16 +128,30 @@ def describe(issue):
     return "%s %s" % (issue.extension, issue.problem)
 
 
-def strict_sentence(certificate, issues):
+def strict_sentence(certificate, issues, enforced):
+    here = (
+        "this interpreter enforces it"
+        if enforced
+        else "this interpreter (Python %d.%d) does not enforce it: a warning here" % sys.version_info[:2]
+    )
     return (
         "CA certificate %s fails Python 3.13+ strict verification (VERIFY_X509_STRICT): %s. On Python 3.13+ "
-        "%s reject intercepted servers; %s still trust them"
+        "%s reject intercepted servers; %s still trust them; %s"
         % (
             certificate.subject,
             "; ".join("%s (OpenSSL: %s)" % (describe(i), i.openssl_error) for i in issues),
             ", ".join(STRICT_CLIENTS),
             ", ".join(LENIENT_CLIENTS),
+            here,
         )
+    )
+
+
+def ignored_sentence(name, value, accepted):
+    return "%s=%r is not a value sandbox-trust accepts (%s, or unset): it is ignored, as if unset" % (
+        name,
+        value,
+        " or ".join(accepted),
     )
 
 
@@ -189,14 +215,18 @@ def planned_bundles(environ):
     return plan
 
 
-def collect_status():
-    """Everything ``status`` reports, as JSON-ready data; ``problems`` decides the exit code."""
+def collect_status(wait=None):
+    """Everything ``status`` reports, as JSON-ready data; ``problems`` decides the exit code.
+
+    The CA is looked at once, now; with ``wait`` (seconds) it is first waited for as ``wait`` does.
+    """
     settings = boot.settings
     snapshot = dict(os.environ)  # before any export below
     at_start = dict(boot.export_record)
     original = environ_before_start(snapshot)
     pth = installed_pth()
-    problems = []
+    enforced = strict_enforced()
+    problems, warnings = [], []
     report = {
         "version": __version__,
         "python": "%d.%d.%d" % sys.version_info[:3],
@@ -205,18 +235,31 @@ def collect_status():
         "pth": pth,
         "disabled": settings.disabled,
         "declared": settings.declared,
+        "ignored": [
+            {"variable": name, "value": value, "accepted": list(accepted)}
+            for name, value, accepted in settings.ignored
+        ],
         "ca_path": settings.ca_path,
         "ca_present": False,
+        "ca_landed": False,
+        "waited": 0.0,
         "certificates": [],
+        "strict_enforced": enforced,
         "export": settings.export,
         "bundles": [],
         "exports": {},
         "cache_dir": None,
         "problems": problems,
+        "warnings": warnings,
     }
-    wait = settings.timeout if settings.declared and not settings.disabled else 0.0
-    state = wait_for_ca(settings.ca_path, wait)
-    report["ca_present"] = state.present
+    # A switch the user set to an undocumented value: said whatever else is the case.
+    problems.extend(ignored_sentence(*entry) for entry in settings.ignored)
+    if wait is None:
+        state = inspect_ca(settings.ca_path)
+    else:
+        state = wait_for_ca(settings.ca_path, wait, retry_invalid=True)
+    report["ca_present"], report["ca_landed"] = state.present, state.landed
+    report["waited"] = round(state.waited, 3)
     issues_of = [(certificate, _x509.ca_issues(certificate)) for certificate in state.parsed]
     for certificate, issues in issues_of:
         report["certificates"].append(
@@ -232,7 +275,7 @@ def collect_status():
             }
         )
     if settings.disabled:
-        return report  # the user's choice: nothing is done, so nothing can go wrong
+        return report  # the user's choice: nothing is done, so nothing else can go wrong
     if not state.present and not settings.declared:
         return report  # no CA, none announced: nothing to do
     if pth is None:
@@ -241,15 +284,28 @@ def collect_status():
             "its processes do not trust the CA (pip install sandbox-trust, or sandbox-trust install --venv)"
         )
     if not state.landed and settings.declared:
-        problems.append(
-            "SANDBOX_INTERCEPT_HTTPS=1 but no usable CA at %s after %.1f s (%s): "
-            "intercepted HTTPS will fail verification" % (settings.ca_path, state.waited, state.error)
-        )
+        if wait is None:
+            problems.append(
+                "SANDBOX_INTERCEPT_HTTPS=1: the CA at %s is declared, not landed yet (%s): a client waits "
+                "up to %g s for it when it first needs trust; sandbox-trust wait (or status --wait) waits "
+                "for it" % (settings.ca_path, state.error, settings.timeout)
+            )
+        else:
+            problems.append(
+                "SANDBOX_INTERCEPT_HTTPS=1 but no usable CA at %s after %.1f s (%s): "
+                "intercepted HTTPS will fail verification" % (settings.ca_path, state.waited, state.error)
+            )
     elif not state.valid:
         problems.append(state.error)
+    if state.has_private_key:
+        problems.append(
+            "CA file %s also holds a private key: only its certificates are used, but if it is the CA's "
+            "key, whoever can read the file can sign certificates this sandbox trusts; ship the "
+            "certificate alone" % settings.ca_path
+        )
     for certificate, issues in issues_of:
         if issues and state.valid:  # valid: every issue left is one only strict verification has
-            problems.append(strict_sentence(certificate, issues))
+            (problems if enforced else warnings).append(strict_sentence(certificate, issues, enforced))
             report["strict_clients"] = {"reject": list(STRICT_CLIENTS), "still_trust": list(LENIENT_CLIENTS)}
     cache_dir, refused = cache_report()
     report["cache_dir"] = cache_dir
@@ -266,6 +322,7 @@ def collect_status():
                 "path": path,
                 "base": base,
                 "environ": snapshot.get(name),
+                "exported": path is not None and snapshot.get(name) == path,
                 "set_at_start": name in at_start and at_start[name][1] == path,
             }
         seen = set()

@@ -10,6 +10,7 @@ certifi is patched only if that venv imports its own.
 import base64
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,9 +20,10 @@ from sandbox_trust import __version__
 
 DIST_INFO = "sandbox_trust-%s.dist-info" % __version__
 INSTALLER = "sandbox-trust"
-# The target's own answer: where its pure-Python packages go, and which Python it is.
+# The target's own answer: where its pure-Python packages go, which Python it is, whether it has pip.
 PROBE = (
-    "import sys, sysconfig; print(sysconfig.get_paths()['purelib']); print('%d.%d' % sys.version_info[:2])"
+    "import importlib.util, sys, sysconfig; print(sysconfig.get_paths()['purelib']); "
+    "print('%d.%d' % sys.version_info[:2]); print(importlib.util.find_spec('pip') is not None)"
 )
 
 
@@ -53,10 +55,10 @@ def site_packages(venv):
         raise InstallError("cannot run %s: %s" % (python, exc)) from None
     if process.returncode != 0:
         raise InstallError("cannot run %s: %s" % (python, process.stderr.strip()))
-    purelib, version = process.stdout.splitlines()[-2:]
+    purelib, version, has_pip = process.stdout.splitlines()[-3:]
     if tuple(int(part) for part in version.split(".")) < (3, 10):
         raise InstallError("%s is Python %s; sandbox-trust needs 3.10 or later" % (python, version))
-    return python, purelib
+    return python, purelib, has_pip == "True"
 
 
 def _record_line(site, path):
@@ -109,11 +111,13 @@ def _previous_records(site):
 
 
 def install(venv):
-    """Copy sandbox-trust into ``venv``; returns its site-packages. Running it again refreshes it."""
+    """Copy sandbox-trust into ``venv``; returns its site-packages and an uninstall command.
+
+    Running it again refreshes the copy."""
     package, boot_module, pth = sources()
-    python, site = site_packages(os.path.abspath(venv))
+    python, site, has_pip = site_packages(os.path.abspath(venv))
     if os.path.samefile(site, os.path.dirname(boot_module)):
-        return site  # that is this interpreter's own installation
+        return site, uninstall_hint(python, site, has_pip)  # that is this interpreter's own installation
     kept = _previous_records(site)
     _replace_tree(package, site, "sandbox_trust")
     _copy_file(boot_module, site, "_sandbox_trust_boot.py")
@@ -147,17 +151,22 @@ def install(venv):
         raise InstallError(
             "the copy in %s does not import: %s" % (site, check.stderr.strip().splitlines()[-1:])
         )
-    return site
+    return site, uninstall_hint(python, site, has_pip)
+
+
+def uninstall_hint(python, site, has_pip):
+    """A command that removes the copy: the venv's pip, else (a uv venv, --without-pip) rm."""
+    if has_pip:
+        return "%s -m pip uninstall sandbox-trust" % shlex.quote(python)
+    names = ("sandbox_trust.pth", "_sandbox_trust_boot.py", "sandbox_trust", DIST_INFO)
+    return "rm -rf " + " ".join(shlex.quote(os.path.join(site, name)) for name in names)
 
 
 def main(venv):
     try:
-        site = install(venv)
+        site, hint = install(venv)
     except (InstallError, OSError) as exc:
         sys.stderr.write("sandbox-trust: install failed: %s\n" % exc)
         return 1
-    print(
-        "sandbox-trust %s installed in %s (uninstall: %s -m pip uninstall sandbox-trust)"
-        % (__version__, site, os.path.join(os.path.abspath(venv), "bin", "python"))
-    )
+    print("sandbox-trust %s installed in %s (uninstall: %s)" % (__version__, site, hint))
     return 0

@@ -23,6 +23,8 @@ def format_status(report):
         state += " (SANDBOX_TRUST_DISABLE=1)"
     elif not report["ca_present"] and not report["declared"]:
         state += " (no CA, interception not declared: nothing to do)"
+    elif not report["ca_landed"] and report["declared"]:
+        state += " (CA declared, not landed yet)"
     ca = "present" if report["ca_present"] else "absent"
     if report["declared"]:
         ca += ", interception declared"
@@ -48,26 +50,34 @@ def format_status(report):
     for path, exports in by_path.items():
         base = exports[0][1]["base"]
         holds = "%s + the CA" % base if base else "the CA (for a variable that adds roots)"
-        notes = sorted({_export_note(export, path) for _, export in exports})
-        names = "%s (%s)" % (", ".join(name for name, _ in exports), ", ".join(notes))
-        lines.append(row % ("bundle", path or "none (not written)"))
-        lines.append(row % ("  holds", holds))
-        indent = row % ("  exported as", "")
+        names = ", ".join(name for name, _ in exports)
+        if path is None:  # nothing to point a variable at: nothing is exported for these
+            lines.append(row % ("bundle", "none (not written)"))
+            lines.append(row % ("  would hold", holds))
+            label = "  not exported"
+        else:
+            notes = sorted({_export_note(export) for _, export in exports})
+            names = "%s (%s)" % (names, ", ".join(notes))
+            lines.append(row % ("bundle", path))
+            lines.append(row % ("  holds", holds))
+            label = "  exported as"
+        indent = row % (label, "")
         lines.extend(textwrap.wrap(names, 100, initial_indent=indent, subsequent_indent=" " * len(indent)))
     if report["active"] and not report["export"]:
         lines.append(row % ("exports", "none (SANDBOX_TRUST_EXPORT_ENV=0)"))
-    if report["problems"]:
-        lines.append("problems:")
-        lines.extend("  - " + problem for problem in report["problems"])
-    else:
-        lines.append(row % ("problems", "none"))
+    for title, sentences in (("problems", report["problems"]), ("warnings", report["warnings"])):
+        if sentences:
+            lines.append(title + ":")
+            lines.extend("  - " + sentence for sentence in sentences)
+        elif title == "problems":
+            lines.append(row % ("problems", "none"))
     return "\n".join(lines)
 
 
-def _export_note(export, path):
+def _export_note(export):
     if export["set_at_start"]:
         return "set at start"
-    return "in this environment" if export["environ"] == path else "not in this environment"
+    return "in this environment" if export["exported"] else "not in this environment"
 
 
 def shell_quote(value):
@@ -79,7 +89,10 @@ def shell_quote(value):
 
 
 def cmd_status(args):
-    report = collect_status()
+    timeout = None
+    if args.wait:
+        timeout = boot.settings.timeout if args.timeout is None else args.timeout
+    report = collect_status(wait=timeout)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -109,12 +122,15 @@ def cmd_env(args):
 
 
 def cmd_wait(args):
-    timeout = boot.settings.timeout if args.timeout is None else max(0.0, args.timeout)
+    timeout = boot.settings.timeout if args.timeout is None else args.timeout
     state = wait_for_ca(boot.settings.ca_path, timeout, retry_invalid=True)
     if state.valid:
         print("sandbox-trust: CA at %s is ready (waited %.2f s)" % (state.path, state.waited))
         return 0
-    sys.stderr.write("sandbox-trust: timed out after %.1f s: %s\n" % (state.waited, state.error))
+    if state.final:
+        sys.stderr.write("sandbox-trust: waiting cannot help: %s\n" % state.error)
+    else:
+        sys.stderr.write("sandbox-trust: timed out after %.1f s: %s\n" % (state.waited, state.error))
     return 1
 
 
@@ -130,31 +146,142 @@ def cmd_demo(args):
     return _demo.main()
 
 
+# --- help ------------------------------------------------------------------------------------
+
+# The README's configuration table, for the top-level help (a test keeps the two the same).
+VARIABLES = (
+    ("SANDBOX_CA_CERT", "path of the injected CA (PEM); default %s" % boot.DEFAULT_CA_PATH),
+    ("SANDBOX_INTERCEPT_HTTPS", "1: interception is on, so a CA that is not there yet is waited for"),
+    ("SANDBOX_TRUST_DISABLE", "1: opt out; nothing is imported beyond the .pth line"),
+    ("SANDBOX_TRUST_TIMEOUT", "seconds to wait for a declared CA; default %g" % boot.DEFAULT_TIMEOUT),
+    ("SANDBOX_TRUST_DEBUG", "1: one stderr line per decision, tracebacks for internal errors"),
+    ("SANDBOX_TRUST_EXPORT_ENV", "0: do not export CA variables for child processes"),
+    ("SANDBOX_TRUST_CACHE_DIR", "where merged bundles go; default ~/.cache/sandbox-trust"),
+)
+CA_VARIABLES = "the CA variables it extends (SSL_CERT_FILE, SSL_CERT_DIR, REQUESTS_CA_BUNDLE, ...)"
+CACHE_VARIABLES = "SANDBOX_TRUST_CACHE_DIR (else XDG_CACHE_HOME, HOME, TMPDIR)"
+
+# command -> (one-line help, description, exit codes, variables read)
+COMMANDS = {
+    "status": (
+        "what is active, the CA's certificates, problems",
+        "Report what this interpreter does now: whether sandbox-trust is installed and active, the CA "
+        "file and each certificate (subject, SHA-256, validity, whether Python 3.13's strict checks "
+        "accept it), the merged bundles, the variables exported for child processes, and every "
+        "problem it can see, each in one sentence. It answers at once: a declared CA that has not "
+        "landed is reported as such (--wait waits for it first).",
+        (
+            ("0", "all well, or nothing to do (opted out; no CA and none declared); warnings allowed"),
+            (
+                "1",
+                "problems (a CA declared but not landed, unusable, expired, failing strict checks on "
+                "3.13+; a switch with an undocumented value; a private key in the CA file; no bundle)",
+            ),
+            ("2", "usage error"),
+        ),
+        "SANDBOX_CA_CERT, SANDBOX_INTERCEPT_HTTPS, SANDBOX_TRUST_DISABLE, SANDBOX_TRUST_TIMEOUT (with "
+        "--wait), SANDBOX_TRUST_DEBUG, SANDBOX_TRUST_EXPORT_ENV, %s, %s" % (CACHE_VARIABLES, CA_VARIABLES),
+    ),
+    "env": (
+        'export lines for shells: eval "$(sandbox-trust env)"',
+        "Print POSIX export lines that point the CA variables at merged bundles, for processes the "
+        ".pth cannot reach (python -S, other languages' tools started from a shell). A declared CA is "
+        "waited for first. Opted out or with SANDBOX_TRUST_EXPORT_ENV=0 it prints nothing.",
+        (
+            ("0", "export lines printed, or nothing to export by choice"),
+            ("1", "no usable CA, or no private cache directory to write bundles in"),
+            ("2", "usage error"),
+        ),
+        "SANDBOX_CA_CERT, SANDBOX_INTERCEPT_HTTPS, SANDBOX_TRUST_TIMEOUT, SANDBOX_TRUST_DISABLE, "
+        "SANDBOX_TRUST_EXPORT_ENV, %s, %s" % (CACHE_VARIABLES, CA_VARIABLES),
+    ),
+    "wait": (
+        "block until the CA has landed and is valid",
+        "Wait until the CA file is complete and usable, polling every few milliseconds; a file that "
+        "waiting cannot fix (an expired certificate, one that is not a CA, a private key only) fails "
+        "at once. For entrypoints: sandbox-trust wait && exec app.",
+        (
+            ("0", "the CA is there and usable"),
+            ("1", "timed out, or the CA cannot become usable"),
+            ("2", "usage error (a negative or non-finite --timeout)"),
+        ),
+        "SANDBOX_CA_CERT, SANDBOX_TRUST_TIMEOUT (unless --timeout)",
+    ),
+    "install": (
+        "make another venv's interpreter trust the CA too",
+        "Copy this installation (package, start-up module, .pth) into another virtual environment's "
+        "site-packages, with a dist-info so that pip list shows it and pip uninstall removes it. "
+        "Needs no package index. Running it again refreshes the copy.",
+        (("0", "installed"), ("1", "DIR is not a usable venv, or the copy failed"), ("2", "usage error")),
+        "PATH only (the target interpreter runs with SANDBOX_TRUST_DISABLE=1)",
+    ),
+    "demo": (
+        "show it working with a throwaway CA and a local interceptor",
+        "Mint a throwaway CA (openssl, else trustme), start a local HTTPS interceptor signed by it and "
+        "another origin signed by an unrelated CA, and run each installed client in a fresh "
+        "subprocess: rejected when opted out, trusted with sandbox-trust, and the unrelated origin "
+        "still rejected. Leaves nothing behind.",
+        (("0", "every client behaved"), ("1", "a client did not (named), or the demo cannot run here")),
+        "PATH (openssl, curl, git, node), TMPDIR; the clients get a scrubbed environment of their own",
+    ),
+}
+
+
+def _epilog(codes, variables):
+    lines = ["exit codes:"]
+    for code in codes:
+        lines.extend(textwrap.wrap("%s  %s" % code, 96, initial_indent="  ", subsequent_indent=" " * 5))
+    lines.append("environment variables read:")
+    lines.extend(textwrap.wrap(variables, 96, initial_indent="  ", subsequent_indent="  "))
+    return "\n".join(lines)
+
+
+def _main_epilog():
+    width = max(len(name) for name, _ in VARIABLES)
+    lines = ["environment variables (all optional; switches are 1 for on, 0 or unset for off):"]
+    lines.extend("  %-*s  %s" % (width, name, meaning) for name, meaning in VARIABLES)
+    lines.append("exit codes: 0 success, 1 see the command's --help, 2 usage error")
+    lines.append("each command's --help gives its exit codes and the variables it reads")
+    return "\n".join(lines)
+
+
+def _timeout(text):
+    """--timeout: seconds, finite and not negative (argparse turns the ValueError into a usage error)."""
+    value = float(text)
+    if not 0.0 <= value < float("inf"):
+        raise ValueError(text)
+    return value
+
+
+_timeout.__name__ = "timeout"  # argparse names the type in its message: "invalid timeout value"
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="sandbox-trust",
         description="Make every Python process trust the sandbox's HTTPS-interception CA.",
+        epilog=_main_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version="sandbox-trust " + __version__)
+    parser.add_argument("-V", "--version", action="version", version="sandbox-trust " + __version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    status = commands.add_parser("status", help="what is active, the CA's certificates, problems")
+    parsers = {}
+    for name, (summary, description, codes, variables) in COMMANDS.items():
+        parsers[name] = commands.add_parser(
+            name,
+            help=summary,
+            description="\n".join(textwrap.wrap(description, 96)),
+            epilog=_epilog(codes, variables),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        parsers[name].set_defaults(run=globals()["cmd_" + name])
+    status = parsers["status"]
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.set_defaults(run=cmd_status)
-    env = commands.add_parser("env", help='export lines for shells: eval "$(sandbox-trust env)"')
-    env.set_defaults(run=cmd_env)
-    wait = commands.add_parser("wait", help="block until the CA has landed and is valid")
-    wait.add_argument(
-        "--timeout",
-        type=float,
-        metavar="S",
-        help="seconds (default: SANDBOX_TRUST_TIMEOUT, else %g)" % boot.DEFAULT_TIMEOUT,
-    )
-    wait.set_defaults(run=cmd_wait)
-    install = commands.add_parser("install", help="make another venv's interpreter trust the CA too")
-    install.add_argument("--venv", required=True, metavar="DIR", help="the virtual environment")
-    install.set_defaults(run=cmd_install)
-    demo = commands.add_parser("demo", help="show it working with a throwaway CA and a local interceptor")
-    demo.set_defaults(run=cmd_demo)
+    status.add_argument("--wait", action="store_true", help="first wait for the CA, as wait does")
+    timeout_help = "seconds (default: SANDBOX_TRUST_TIMEOUT, else %g)" % boot.DEFAULT_TIMEOUT
+    status.add_argument("--timeout", type=_timeout, metavar="S", help="with --wait: " + timeout_help)
+    parsers["wait"].add_argument("--timeout", type=_timeout, metavar="S", help=timeout_help)
+    parsers["install"].add_argument("--venv", required=True, metavar="DIR", help="the virtual environment")
     return parser
 
 
@@ -164,4 +291,6 @@ def main(argv=None):
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command == "status" and args.timeout is not None and not args.wait:
+        parser.error("status: --timeout only applies with --wait")
     return args.run(args)
