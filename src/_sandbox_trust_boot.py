@@ -48,6 +48,21 @@ EXTEND_ONLY_VARIABLES = ("PIP_CERT", "NPM_CONFIG_CAFILE")
 # Variables that *add* to a tool's default roots: they get the CA (plus what the user had).
 ADD_VARIABLES = ("NODE_EXTRA_CA_CERTS",)
 
+# Each "replace" variable extends the default roots of the tool that reads it (docs/design.md,
+# "Isolation"): requests and botocore default to certifi, grpc's C core to the roots.pem in its wheel,
+# everything else (OpenSSL, curl, git, ...) to the system bundle.
+DEFAULT_BASES = {
+    "REQUESTS_CA_BUNDLE": "certifi",
+    "AWS_CA_BUNDLE": "certifi",
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": "grpc",
+}
+# Where certifi and grpc keep their roots, below a sys.path entry (found there, never imported).
+CERTIFI_ROOTS = "/certifi/cacert.pem"
+GRPC_ROOTS = "/grpc/_cython/_credentials/roots.pem"
+EXPORTED_VARIABLES = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
+# What this process and its ancestors exported, for their children: see encode_record().
+RECORD_VARIABLE = "SANDBOX_TRUST_EXPORTED"
+
 # Where distributions keep the system bundle (the list truststore and Go use).
 SYSTEM_BUNDLE_CANDIDATES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine with ca-certificates
@@ -147,7 +162,6 @@ settings = Settings()
 _booted = False  # boot() ran (a venv may process the same .pth twice)
 _exported = False  # export_environment() ran: at start, or when a late CA landed
 _warned = False  # the one stderr line of a process was said
-export_record = {}  # variable -> (value before export_environment, value it exported)
 
 
 def debug(message):
@@ -175,6 +189,85 @@ def internal_error(where):
         traceback.print_exc()
 
 
+# --- what was exported, for readers in this process and for children ---------------------------
+
+
+def encode_record(record):
+    """``{name: (before, exported)}`` as one value: per name, ``NAME=`` and two fields.
+
+    A field is ``-`` (unset) or ``<length>:<value>``: every character but NUL (which no environment
+    value holds) survives, and a child parses it with ``partition`` and slices, without json.
+    """
+    return "".join(
+        "%s=%s%d:%s" % (name, "-" if before is None else "%d:%s" % (len(before), before), len(after), after)
+        for name, (before, after) in record.items()
+    )
+
+
+def decode_record(text, get=None):
+    """What a parent recorded, for the names that still hold exactly what it exported.
+
+    Inherited environment is not trusted: anything ``encode_record`` could not have written raises
+    ``ValueError``; an entry only ever maps a variable's current value back to the value it
+    replaced, which whoever wrote the environment could have set directly, and only for a name in
+    EXPORTED_VARIABLES (docs/design.md, "Isolation").
+    """
+    get = get or getenv
+    record = {}
+    while text:
+        name, _, text = text.partition("=")
+        fields = []
+        for _ in "ab":
+            if not fields and text[:1] == "-":
+                fields.append(None)
+                text = text[1:]
+                continue
+            digits, _, text = text.partition(":")
+            if not (digits.isascii() and digits.isdigit() and len(digits) < 7 and int(digits) <= len(text)):
+                raise ValueError("bad length")
+            fields.append(text[: int(digits)])
+            text = text[int(digits) :]
+        before, after = fields
+        if name not in EXPORTED_VARIABLES or name in record or not after:
+            raise ValueError("bad name or value")
+        if before != after and get(name) == after:  # else changed since: the user's own now
+            record[name] = (before, after)
+    return record
+
+
+def inherited_record():
+    text = getenv(RECORD_VARIABLE)
+    if text:
+        try:
+            return decode_record(text)
+        except ValueError as exc:
+            debug("ignoring a malformed %s (%s)" % (RECORD_VARIABLE, exc))
+    return {}
+
+
+# variable -> (its value before any sandbox-trust export, the value exported), for this process and,
+# inherited, its ancestors: a child re-exporting keeps the first "before", the user's own value.
+export_record = inherited_record()
+
+
+def original(name):
+    """``name`` as it would be without sandbox-trust in this process or its ancestors."""
+    value = getenv(name)
+    entry = export_record.get(name)
+    return entry[0] if entry is not None and value == entry[1] else value
+
+
+def restore_inherited():
+    """Put back what the variables held before any ancestor exported them (this process opted out)."""
+    for name, (before, _after) in export_record.items():
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+    export_record.clear()
+    os.environ.pop(RECORD_VARIABLE, None)
+
+
 # --- the post-import hook --------------------------------------------------------------------
 
 # module -> patch module in sandbox_trust.patches, applied right after the module's body has run.
@@ -182,6 +275,10 @@ PATCH_TARGETS = {
     "ssl": "ssl_context",
     "certifi": "certifi_bundle",
     "requests.sessions": "requests_session",
+    "pip._vendor.requests.sessions": "pip_requests_session",
+    "httpx": "httpx_config",
+    "httpcore2": "httpcore2_ssl",
+    "botocore.endpoint": "botocore_endpoint",
     "pycurl": "pycurl_handle",
     "grpc": "grpc_credentials",
 }
@@ -246,7 +343,8 @@ def install_hook():
     sys.meta_path.insert(0, finder)
     # A fork while another thread is inside find_spec must not leave the child's lookups skipped.
     os.register_at_fork(after_in_child=finder._finding.clear)
-    debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
+    if settings.debug:  # no formatting on an ordinary start
+        debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
     for name in PATCH_TARGETS:
         if name in sys.modules:  # imported before us (by an earlier .pth): patch it now
             apply_patch(name)
@@ -337,33 +435,49 @@ def file_signature(path):
 
 
 def default_roots_file():
-    """The bundle a "replace" variable extends: the system's, else certifi's (found, not imported)."""
+    """The system bundle, else certifi's (found, not imported): the roots OpenSSL's users extend."""
+    return default_bases()["system"]
+
+
+def default_bases():
+    """``{"system" | "certifi" | "grpc": bundle path or None}``: each tool's default roots.
+
+    One walk of ``sys.path`` finds certifi and grpc together (``os.access``: no exception per miss);
+    relative entries (the working directory) are never looked at. A missing one falls back to the
+    system bundle, and the system bundle to certifi's.
+    """
+    system = None
     for path in SYSTEM_BUNDLE_CANDIDATES:
         if os.path.isfile(path):
-            return path
+            system = path
+            break
+    certifi = grpc = None
     for entry in sys.path:
-        path = os.path.join(entry, "certifi", "cacert.pem")
-        if os.path.isfile(path):
-            return path
-    return None
+        if entry[:1] == "/" and not entry.endswith(".zip"):
+            if certifi is None and os.access(entry + CERTIFI_ROOTS, os.R_OK):
+                certifi = entry + CERTIFI_ROOTS
+            if grpc is None and os.access(entry + GRPC_ROOTS, os.R_OK):
+                grpc = entry + GRPC_ROOTS
+    return {"system": system or certifi, "certifi": certifi or system, "grpc": grpc or system}
 
 
 def planned_exports(environ=None):
     """``{variable: what to extend, or None for the CA alone}``: user values win.
 
     What to extend is a bundle path, or a tuple of a bundle and CA directories (see
-    DIRECTORY_VARIABLES).
+    DIRECTORY_VARIABLES). Values are read as they were before any sandbox-trust export (see
+    ``original``), so a child rebuilds from its parent's bases rather than extending its bundles.
     """
-    default_base = default_roots_file()
-    names = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
-    get = getenv if environ is None else environ.get
-    values = {name: get(name) for name in names}
+    bases = default_bases()
+    get = original if environ is None else environ.get
+    values = {name: get(name) for name in EXPORTED_VARIABLES}
     plan = {}
-    for name in names:
+    for name in EXPORTED_VARIABLES:
         value = values[name]
         if value:
             plan[name] = value
         elif name in REPLACE_VARIABLES:
+            default_base = bases[DEFAULT_BASES.get(name, "system")]
             base = values.get(FALLBACK_VARIABLES.get(name)) or default_base
             directories = get(DIRECTORY_VARIABLES[name]) if name in DIRECTORY_VARIABLES else None
             if directories:  # a list, written as PATH is (OpenSSL's own syntax)
@@ -383,7 +497,8 @@ def export_environment(certificates=None):
     Warm path (every start after the first): one ``readlink`` per distinct base, in the private
     cache, keyed by the CA's and the base's stat signatures. Cold path: the CA is parsed (unless the
     caller hands over its ``certificates``) and ``sandbox_trust._bundles`` builds what is missing.
-    Runs once per process: at start when the CA is there, else when it lands.
+    Runs once per process: at start when the CA is there, else when it lands. What it exported is
+    recorded in ``export_record`` and, for children, in RECORD_VARIABLE.
     """
     global _exported
     if not settings.export or _exported:
@@ -423,15 +538,22 @@ def export_environment(certificates=None):
             if path is None:
                 continue  # unreadable base or no usable cache: in-process trust holds
             current = getenv(name)
+            entry = export_record.get(name)
+            before = entry[0] if entry is not None and current == entry[1] else current  # original()
+            if before != path:  # a value that already is this bundle is the user's own
+                export_record[name] = (before, path)
             if current != path:
-                export_record[name] = (current, path)
                 os.environ[name] = path
                 changed[name] = path
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
+        if export_record:
+            record = encode_record(export_record)
+            if getenv(RECORD_VARIABLE) != record:
+                os.environ[RECORD_VARIABLE] = record
     if settings.debug:  # skip the formatting on every ordinary start
-        extended = [name for name in changed if export_record[name][0]]  # the user had set these
+        extended = [name for name in changed if export_record.get(name, (None,))[0]]  # the user had set these
         debug(
             "exported %d variable(s), %d created, %d extended from your value%s; bundles: %s"
             % (
@@ -476,7 +598,8 @@ def boot():
         return
     _booted = True
     try:
-        if settings.disabled:
+        if settings.disabled:  # the .pth imports us then only when a parent exported variables
+            restore_inherited()
             return
         if not os.path.isabs(settings.ca_path):
             # After a chdir (or in a child started elsewhere) it would name another file.

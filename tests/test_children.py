@@ -78,18 +78,25 @@ def test_export_off_children_reject_in_process_trusts(run, core_venv, intercept,
 # --- what is exported ------------------------------------------------------------------------
 
 
-def test_replace_variables_hold_the_system_roots_and_the_ca(run, core_venv, intercept):
+# Variables whose readers default to certifi (requests, botocore): the rest extend the system bundle
+# (grpc's bundled roots are the base of its variable only where grpc is installed, not in core_venv).
+CERTIFI_BASED = ("REQUESTS_CA_BUNDLE", "AWS_CA_BUNDLE")
+
+
+def test_replace_variables_hold_their_tools_default_roots_and_the_ca(run, core_venv, intercept):
     found = exported(run, core_venv, SANDBOX_CA_CERT=intercept.ca_path)
     ca = certificates_in(intercept.ca_path)
     system = certificates_in(SYSTEM_BUNDLE)
-    assert len(system) > 50
+    certifi = certificates_in(core_venv.site_packages + "/certifi/cacert.pem")
+    assert len(system) > 50 and len(certifi) > 50
     for name in found["replace"]:
         path = found["env"][name]
         assert path, name
         bundle = certificates_in(path)
+        roots = certifi if name in CERTIFI_BASED else system
         assert set(ca) <= set(bundle), name
-        assert set(system) <= set(bundle), name  # never the CA alone: every system root is kept
-        assert len(bundle) == len(system) + len(ca), name
+        assert set(roots) <= set(bundle), name  # never the CA alone: every default root is kept
+        assert len(bundle) == len(roots) + len(ca), name
     # Additive: the CA alone; mode-changing variables are never introduced.
     assert certificates_in(found["env"]["NODE_EXTRA_CA_CERTS"]) == ca
     assert found["env"]["PIP_CERT"] is None and found["env"]["NPM_CONFIG_CAFILE"] is None

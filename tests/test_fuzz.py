@@ -323,6 +323,7 @@ PTH_SWITCHES = {
     "SANDBOX_TRUST_DISABLE": "disabled",
     "SANDBOX_INTERCEPT_HTTPS": "declared",
     "SANDBOX_CA_CERT": "ca_path",
+    "SANDBOX_TRUST_EXPORTED": None,  # boot.RECORD_VARIABLE: opted out, a parent's exports are undone
 }
 
 
@@ -333,6 +334,7 @@ def _pth_strings():
 def test_pth_line_names_the_boot_modules_constants():
     strings = _pth_strings()
     assert boot.DEFAULT_CA_PATH in strings
+    assert boot.RECORD_VARIABLE in strings
     assert {s for s in strings if s.startswith("SANDBOX_")} == set(PTH_SWITCHES)
     # Each name the line reads is the one Settings reads for that switch.
     assert boot.Settings({"SANDBOX_TRUST_DISABLE": "1"}).disabled
@@ -363,9 +365,14 @@ def run_pth_line(environ, present):
     return bool(booted), looked_at
 
 
-def boot_has_work(s, present):
-    """What boot() decides from its Settings: opted out, else interception declared or the CA there."""
-    return not s.disabled and (s.declared or present)
+def boot_has_work(s, present, environ):
+    """What boot() decides from its Settings: opted out, else interception declared or the CA there.
+
+    Opted out, it still runs when a parent's record of exported variables is there: to restore them.
+    """
+    if s.disabled:
+        return bool(environ.get(boot.RECORD_VARIABLE))
+    return s.declared or present
 
 
 # The fuzz environments, with the line's own switches set often enough to reach every branch.
@@ -380,7 +387,7 @@ PTH_ENVIRONS = st.builds(lambda environ, switches: {**environ, **switches}, ENVI
 def test_pth_line_and_settings_agree_on_whether_there_is_work(environ, present):
     booted, looked_at = run_pth_line(environ, present)
     s = boot.Settings(environ)
-    assert booted is boot_has_work(s, present)
+    assert booted is boot_has_work(s, present, environ)
     assert set(looked_at) <= {s.ca_path}  # the file it checks is the one boot() will read
 
 
@@ -393,9 +400,11 @@ def test_pth_line_and_settings_agree_on_whether_there_is_work(environ, present):
         ({"SANDBOX_INTERCEPT_HTTPS": "1"}, False, True),
         ({"SANDBOX_INTERCEPT_HTTPS": "1", "SANDBOX_TRUST_DISABLE": "1"}, False, False),
         ({"SANDBOX_TRUST_DISABLE": "true"}, True, True),
+        ({"SANDBOX_TRUST_DISABLE": "1", "SANDBOX_TRUST_EXPORTED": "x"}, False, True),
+        ({"SANDBOX_TRUST_EXPORTED": "x"}, False, False),
     ],
 )
 def test_pth_line_cases(environ, present, expected):
     """The cases of the property above by name: each outcome is reachable, so the property can fail."""
     assert run_pth_line(environ, present)[0] is expected
-    assert boot_has_work(boot.Settings(environ), present) is expected
+    assert boot_has_work(boot.Settings(environ), present, environ) is expected

@@ -209,7 +209,8 @@ def test_bundle_names_are_openssl_rehash_names(bundle, tmp_path):
     assert None not in expected
     assert [name for name, _ in named] == expected
     assert [der for _, der in named] == list(ders)
-    assert any(name.endswith(".1") for name in expected)  # the bundle has a real collision to count
+    if bundle == "system":  # Debian's bundle has a real collision to count; certifi's copies vary
+        assert any(name.endswith(".1") for name in expected)
 
 
 def test_bundle_hashes_are_subject_hash_of_openssl_x509():

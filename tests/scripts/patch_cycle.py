@@ -24,6 +24,24 @@ TARGETS = {
     ),
     "certifi_bundle": ("certifi:where", "certifi:contents", "certifi.core:where", "certifi.core:contents"),
     "requests_session": ("requests.sessions:Session.merge_environment_settings",),
+    "pip_requests_session": ("pip._vendor.requests.sessions:Session.merge_environment_settings",),
+    "httpx_config": (
+        "httpx:create_ssl_context",
+        "httpx._config:create_ssl_context",
+        "httpx._transports.default:create_ssl_context",
+    ),
+    "httpcore2_ssl": (
+        "httpcore2:default_ssl_context",
+        "httpcore2._ssl:default_ssl_context",
+        "httpcore2._async.connection:default_ssl_context",
+        "httpcore2._async.http_proxy:default_ssl_context",
+        "httpcore2._sync.connection:default_ssl_context",
+        "httpcore2._sync.http_proxy:default_ssl_context",
+    ),
+    "botocore_endpoint": (
+        "botocore.endpoint:EndpointCreator._get_verify_value",
+        "botocore.configprovider:EnvironmentProvider.provide",
+    ),
     "pycurl_handle": ("pycurl:Curl",),
     "grpc_credentials": ("grpc:ssl_channel_credentials",),
 }

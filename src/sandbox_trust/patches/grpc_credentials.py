@@ -1,9 +1,11 @@
 """``grpc.ssl_channel_credentials()`` with default roots trusts the CA, exported variables or not.
 
 grpc's C core reads its default roots once per process: ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` (which
-start-up exports as a merged bundle), else the ``roots.pem`` shipped in the wheel. With export off
-(or a CA that landed after the core read them) only explicit roots can add the CA, so a call that
-asks for the defaults gets those same defaults plus the CA, as bytes. Explicit roots are untouched.
+start-up exports for children as grpc's bundled roots plus the CA), else the ``roots.pem`` shipped in
+the wheel. With export off (or a CA that landed after the core read them) only explicit roots can add
+the CA, so a call that asks for the defaults gets grpc's own defaults plus the CA, as bytes: the
+user's variable if they set one, else the bundled roots, never a value sandbox-trust introduced.
+Explicit roots are untouched.
 """
 
 import os
@@ -12,6 +14,7 @@ import sys
 import _sandbox_trust_boot as boot
 from sandbox_trust import _bundles, _ca
 from sandbox_trust.patches import Patch
+from sandbox_trust.patches._environment import visible
 
 grpc = sys.modules["grpc"]  # patched right after grpc/__init__.py ran
 _ROOTS_VARIABLE = "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"
@@ -27,7 +30,7 @@ def _default_roots_with_ca():
     certificates = _ca.certificates()  # a channel's credentials: the moment trust is needed
     if certificates is None:
         return None
-    base = os.environ.get(_ROOTS_VARIABLE) or _bundled_roots()
+    base = visible(_ROOTS_VARIABLE) or _bundled_roots()
     if base not in _merged:
         with open(base, "rb") as f:
             _merged[base] = _bundles.merge(f.read(), certificates)

@@ -1,39 +1,20 @@
-"""An app's own ``Session.verify = "their-ca.pem"`` keeps working with exported variables.
+"""requests in this process ignores the CA variables sandbox-trust introduced for its children.
 
-requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override ``Session.verify`` for requests
-that do not pass ``verify=`` themselves (docs/design.md, known trap 4). When the variable holds the
-bundle sandbox-trust exports for the default roots, requests trusts exactly the same roots without it
-(certifi is patched, and ``ssl_context`` adds the CA), so here the result is computed as if the
-variable were absent: the session's path wins. A bundle the user chose keeps requests' rule.
+An exported ``REQUESTS_CA_BUNDLE`` would beat ``Session.verify = False`` or an app's own
+``Session.verify = "their-ca.pem"`` (docs/design.md, known traps 4 and 7); with it hidden, requests
+applies its own rules, and certifi (patched) plus ``ssl_context`` add the CA to its default roots.
 """
 
 import sys
 
-import _sandbox_trust_boot as boot
-from sandbox_trust import _bundles, _ca
 from sandbox_trust.patches import Patch
+from sandbox_trust.patches._environment import requests_merge_environment_settings
 
 # Patched right after requests/sessions.py ran, before requests/__init__ binds ``requests.sessions``.
 sessions = sys.modules["requests.sessions"]
-
-
-def _is_default_export(path):
-    if not isinstance(path, str):
-        return False
-    certificates = _ca.certificates(wait=False)
-    return certificates is not None and path == _bundles.merged_default_roots(certificates)
-
-
-def merge_environment_settings(self, url, proxies, stream, verify, cert):
-    settings = _original["merge_environment_settings"](self, url, proxies, stream, verify, cert)
-    if isinstance(self.verify, str) and (verify is None or verify is True):
-        try:
-            if _is_default_export(settings["verify"]):
-                settings["verify"] = sessions.merge_setting(verify, self.verify)
-        except Exception:
-            boot.internal_error("requests.Session.merge_environment_settings")
-    return settings
-
+merge_environment_settings = requests_merge_environment_settings(
+    sessions, sessions.Session.merge_environment_settings
+)
 
 _PATCH = Patch(
     "requests.Session.merge_environment_settings",

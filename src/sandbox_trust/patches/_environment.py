@@ -1,0 +1,69 @@
+"""What in-process readers of the exported variables see: the variables as they were before export.
+
+The variables are exported for child processes; in this process each library must do what it would
+do without sandbox-trust, except that the CA is trusted too (docs/design.md, "Isolation"). The patch
+of each reader asks ``visible(name)`` instead of reading ``os.environ``: a value sandbox-trust
+introduced reads as unset, a value the user set (which export extended with the CA) as it is.
+"""
+
+import _sandbox_trust_boot as boot
+
+
+def introduced(name):
+    """True when ``name`` holds a value sandbox-trust exported (here or in a parent) where there was none."""
+    entry = boot.export_record.get(name)
+    return entry is not None and entry[0] is None and boot.getenv(name) == entry[1]
+
+
+def visible(name):
+    """``os.environ.get(name)``, or ``None`` when that value is one sandbox-trust introduced."""
+    return None if introduced(name) else boot.getenv(name)
+
+
+def add_ca(context):
+    """Add the CA to ``context``: for a reader whose own rules chose roots the funnel does not know."""
+    from sandbox_trust import _ca  # only when such a reader runs
+
+    found = _ca.certificates()
+    if found is not None:
+        context.load_verify_locations(cadata=found.cadata)  # cadata alone: no other roots are touched
+
+
+def requests_merge_environment_settings(sessions, original):
+    """``Session.merge_environment_settings`` of the requests module ``sessions``, isolated.
+
+    requests reads ``REQUESTS_CA_BUNDLE``, then ``CURL_CA_BUNDLE``, for a request that passes no
+    ``verify=`` of its own, and that beats the session's ``verify`` (known trap 4). When one of them
+    holds a value sandbox-trust introduced, the result is computed with the visible values instead;
+    the certifi patch and the funnel add the CA to requests' own default.
+    """
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        merged = original(self, url, proxies, stream, verify, cert)
+        try:
+            if self.trust_env and (verify is True or verify is None):
+                if introduced("REQUESTS_CA_BUNDLE") or introduced("CURL_CA_BUNDLE"):
+                    chosen = visible("REQUESTS_CA_BUNDLE") or visible("CURL_CA_BUNDLE") or verify
+                    merged["verify"] = sessions.merge_setting(chosen, self.verify)
+        except Exception:
+            boot.internal_error("requests.Session.merge_environment_settings")
+        return merged
+
+    return merge_environment_settings
+
+
+def bound_everywhere(package, name, replacement):
+    """``(module, name, replacement)`` for ``package`` and each of its modules that bound the original.
+
+    A library that re-exports or imports a function by name (``from ._ssl import f``) keeps its own
+    reference: each must be replaced for the patch to reach every caller.
+    """
+    import sys
+
+    original = getattr(sys.modules[package], name)
+    prefix = package + "."
+    return [
+        (module, name, replacement)
+        for dotted, module in sorted(sys.modules.items())
+        if (dotted == package or dotted.startswith(prefix)) and getattr(module, name, None) is original
+    ]
