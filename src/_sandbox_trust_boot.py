@@ -90,74 +90,66 @@ def getenv(name):
     return os.environ.get(name)
 
 
-class Settings:
-    """The environment variables of the README's configuration table, read once.
+# types.SimpleNamespace, without importing types: creating a class at start costs more than the
+# rest of a warm start's bookkeeping (docs/design.md, "Startup"), so this module defines none.
+Namespace = type(sys.implementation)
+
+
+def read_settings(environ=None):
+    """The environment variables of the README's configuration table, read once: a namespace.
 
     Switches are on only for exactly "1" (and SANDBOX_TRUST_EXPORT_ENV off only for "0"), the same
-    test the .pth line makes before importing this module. Any other value acts as unset; ``ignored``
-    names those values, for ``status`` and a debug line.
+    test the .pth line makes before importing this module. Any other value acts as unset;
+    ``ignored_settings`` names those values, for ``status`` and a debug line.
     """
-
-    __slots__ = (
-        "ca_path",
-        "declared",
-        "disabled",
-        "timeout",
-        "timeout_problem",
-        "debug",
-        "export",
-        "cache_dir",
-        "_get",
+    get = getenv if environ is None else environ.get
+    timeout, timeout_problem = _timeout(get("SANDBOX_TRUST_TIMEOUT"))
+    return Namespace(
+        ca_path=get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH,
+        declared=get("SANDBOX_INTERCEPT_HTTPS") == "1",
+        disabled=get("SANDBOX_TRUST_DISABLE") == "1",
+        debug=get("SANDBOX_TRUST_DEBUG") == "1",
+        export=get("SANDBOX_TRUST_EXPORT_ENV") != "0",
+        cache_dir=get("SANDBOX_TRUST_CACHE_DIR") or None,
+        timeout=timeout,
+        timeout_problem=timeout_problem,
     )
 
-    def __init__(self, environ=None):
-        get = getenv if environ is None else environ.get
-        self._get = get  # for ``ignored``: judged when asked, so an ordinary start pays nothing
-        self.ca_path = get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH
-        self.declared = get("SANDBOX_INTERCEPT_HTTPS") == "1"
-        self.disabled = get("SANDBOX_TRUST_DISABLE") == "1"
-        self.debug = get("SANDBOX_TRUST_DEBUG") == "1"
-        self.export = get("SANDBOX_TRUST_EXPORT_ENV") != "0"
-        self.cache_dir = get("SANDBOX_TRUST_CACHE_DIR") or None
-        value = get("SANDBOX_TRUST_TIMEOUT")
-        self.timeout, self.timeout_problem = DEFAULT_TIMEOUT, None
-        if value:
-            try:
-                timeout = float(value)
-            except ValueError:
-                timeout = -1.0
-            if 0.0 <= timeout <= MAX_TIMEOUT:  # False for nan and both infinities
-                self.timeout = timeout
-            else:
-                self.timeout_problem = (
-                    "SANDBOX_TRUST_TIMEOUT=%r is not a number of seconds from 0 to %d; using %g"
-                    % (
-                        value[:40],
-                        MAX_TIMEOUT,
-                        DEFAULT_TIMEOUT,
-                    )
-                )
 
-    @property
-    def ignored(self):
-        """``((variable, value, accepted values), ...)`` for each value that acts as unset."""
-        found = []
-        for name in (
-            "SANDBOX_INTERCEPT_HTTPS",
-            "SANDBOX_TRUST_DISABLE",
-            "SANDBOX_TRUST_DEBUG",
-            "SANDBOX_TRUST_EXPORT_ENV",
-        ):
-            value = self._get(name)
-            if value not in (None, "", "0", "1"):  # "" is as good as unset
-                found.append((name, value, ("1", "0")))
-        if self.timeout_problem:  # garbage, inf, nan, negative or above the bound
-            bound = "a number of seconds from 0 to %d" % MAX_TIMEOUT
-            found.append(("SANDBOX_TRUST_TIMEOUT", self._get("SANDBOX_TRUST_TIMEOUT"), (bound,)))
-        return tuple(found)
+def _timeout(value):
+    """``(seconds, None)``, or ``(DEFAULT_TIMEOUT, the sentence to say)`` for a value out of bounds."""
+    if not value:
+        return DEFAULT_TIMEOUT, None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if 0.0 <= seconds <= MAX_TIMEOUT:  # False for nan and both infinities
+        return seconds, None
+    problem = "SANDBOX_TRUST_TIMEOUT=%r is not a number of seconds from 0 to %d; using %g"
+    return DEFAULT_TIMEOUT, problem % (value[:40], MAX_TIMEOUT, DEFAULT_TIMEOUT)
 
 
-settings = Settings()
+def ignored_settings(environ=None):
+    """``((variable, value, accepted values), ...)`` for each value that acts as unset."""
+    get = getenv if environ is None else environ.get
+    found = []
+    for name in (
+        "SANDBOX_INTERCEPT_HTTPS",
+        "SANDBOX_TRUST_DISABLE",
+        "SANDBOX_TRUST_DEBUG",
+        "SANDBOX_TRUST_EXPORT_ENV",
+    ):
+        value = get(name)
+        if value not in (None, "", "0", "1"):  # "" is as good as unset
+            found.append((name, value, ("1", "0")))
+    timeout = get("SANDBOX_TRUST_TIMEOUT")
+    if _timeout(timeout)[1]:  # garbage, inf, nan, negative or above the bound
+        found.append(("SANDBOX_TRUST_TIMEOUT", timeout, ("a number of seconds from 0 to %d" % MAX_TIMEOUT,)))
+    return tuple(found)
+
+
+settings = read_settings()
 # Run-once flags of this process, one idiom: module globals set by the function they guard.
 _booted = False  # boot() ran (a venv may process the same .pth twice)
 _exported = False  # export_environment() ran: at start, or when a late CA landed
@@ -293,56 +285,56 @@ def apply_patch(module_name):
         internal_error("patching %s" % module_name)
 
 
-class PatchAfterImport:
-    """A ``sys.meta_path`` finder that patches the modules of ``PATCH_TARGETS`` once they load.
+_finding = set()  # target names being looked up by find_spec itself: its re-entrancy guard
+
+
+def find_spec(fullname, path=None, target=None):
+    """``sys.meta_path`` protocol: patch the modules of ``PATCH_TARGETS`` once they load.
 
     It answers ``None`` at once for every other name; for a target it asks the finders behind it,
     then wraps the loader's ``exec_module`` so the patch runs right after the module body.
     """
-
-    is_sandbox_trust_finder = True  # recognised across copies (a .pth seen twice, two installs)
-
-    def __init__(self):
-        self._finding = set()  # names being looked up by us: re-entrancy guard
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname not in PATCH_TARGETS or fullname in self._finding:
-            return None
-        self._finding.add(fullname)
-        try:
-            spec = None
-            for finder in sys.meta_path:
-                if finder is not self and hasattr(finder, "find_spec"):
-                    spec = finder.find_spec(fullname, path, target)
-                    if spec is not None:
-                        break
-        finally:
-            self._finding.discard(fullname)
-        loader = getattr(spec, "loader", None)
-        exec_module = getattr(loader, "exec_module", None)
-        # A class used as loader (builtin, frozen) is shared by many modules: never wrap those.
-        if exec_module is None or isinstance(loader, type):
-            return spec
-
-        def exec_module_then_patch(module):
-            exec_module(module)
-            apply_patch(fullname)
-
-        try:
-            loader.exec_module = exec_module_then_patch
-        except AttributeError:
-            return spec
+    if fullname not in PATCH_TARGETS or fullname in _finding:
+        return None
+    _finding.add(fullname)
+    try:
+        spec = None
+        for finder in sys.meta_path:
+            if finder is not FINDER and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+    finally:
+        _finding.discard(fullname)
+    loader = getattr(spec, "loader", None)
+    exec_module = getattr(loader, "exec_module", None)
+    # A class used as loader (builtin, frozen) is shared by many modules: never wrap those.
+    if exec_module is None or isinstance(loader, type):
         return spec
+
+    def exec_module_then_patch(module):
+        exec_module(module)
+        apply_patch(fullname)
+
+    try:
+        loader.exec_module = exec_module_then_patch
+    except AttributeError:
+        return spec
+    return spec
+
+
+# The finder on sys.meta_path: a namespace holding find_spec (no class: see Namespace). The flag
+# recognises it across copies of this module (a .pth seen twice, two installs).
+FINDER = Namespace(find_spec=find_spec, is_sandbox_trust_finder=True)
 
 
 def install_hook():
     if any(getattr(finder, "is_sandbox_trust_finder", False) for finder in sys.meta_path):
         debug("import hook already installed")
         return
-    finder = PatchAfterImport()
-    sys.meta_path.insert(0, finder)
+    sys.meta_path.insert(0, FINDER)
     # A fork while another thread is inside find_spec must not leave the child's lookups skipped.
-    os.register_at_fork(after_in_child=finder._finding.clear)
+    os.register_at_fork(after_in_child=_finding.clear)
     if settings.debug:  # no formatting on an ordinary start
         debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
     for name in PATCH_TARGETS:
@@ -469,7 +461,10 @@ def planned_exports(environ=None):
     ``original``), so a child rebuilds from its parent's bases rather than extending its bundles.
     """
     bases = default_bases()
-    get = original if environ is None else environ.get
+    if environ is not None:
+        get = environ.get
+    else:
+        get = original if export_record else getenv  # no record (a first process): nothing to undo
     values = {name: get(name) for name in EXPORTED_VARIABLES}
     plan = {}
     for name in EXPORTED_VARIABLES:
@@ -611,12 +606,11 @@ def boot():
         if settings.debug:  # no formatting on an ordinary start
             declared = ", interception declared" if settings.declared else ""
             debug("CA %s: %s%s" % (settings.ca_path, "present" if present else "absent", declared))
-            if settings.ignored:
+            ignored = ignored_settings()
+            if ignored:
                 debug(
                     "ignored, as if unset: %s"
-                    % "; ".join(
-                        "%s=%r (accepted: %s)" % (n, v, " or ".join(a)) for n, v, a in settings.ignored
-                    )
+                    % "; ".join("%s=%r (accepted: %s)" % (n, v, " or ".join(a)) for n, v, a in ignored)
                 )
         if not present and not settings.declared:
             return

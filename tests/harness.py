@@ -120,7 +120,7 @@ def load_source(name, relative):
 
 
 def load_boot():
-    """The boot module of this checkout (its constants and ``Settings``), loaded by file path."""
+    """The boot module of this checkout (its constants and ``read_settings``), loaded by file path."""
     return load_source("sandbox_trust_checkout_boot", "_sandbox_trust_boot.py")
 
 

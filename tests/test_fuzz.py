@@ -226,7 +226,7 @@ def test_parse_edge_cases(data):
         pem.parse_pem(data)
 
 
-# --- _sandbox_trust_boot.Settings -------------------------------------------------------------
+# --- _sandbox_trust_boot.read_settings ----------------------------------------------------------
 
 NAMES = [
     "SANDBOX_CA_CERT",
@@ -269,7 +269,7 @@ ENVIRONS = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(max_size=10
 @settings(max_examples=300, deadline=None, database=None)
 @given(ENVIRONS)
 def test_settings_never_raise(environ):
-    s = boot.Settings(environ)
+    s = boot.read_settings(environ)
     assert isinstance(s.timeout, float) and 0.0 <= s.timeout <= boot.MAX_TIMEOUT and not math.isnan(s.timeout)
     # Out of bounds (inf, nan, negatives, garbage): the default, and the one sentence to say.
     if s.timeout_problem is not None:
@@ -318,7 +318,7 @@ def test_getenv_agrees_with_os_environ(changes):
 # --- the .pth line and the boot module cannot drift --------------------------------------------
 
 PTH_LINE = pth_line()
-# The switches the line tests before importing the boot module, and the Settings attribute of each.
+# The switches the line tests before importing the boot module, and the settings attribute of each.
 PTH_SWITCHES = {
     "SANDBOX_TRUST_DISABLE": "disabled",
     "SANDBOX_INTERCEPT_HTTPS": "declared",
@@ -336,10 +336,10 @@ def test_pth_line_names_the_boot_modules_constants():
     assert boot.DEFAULT_CA_PATH in strings
     assert boot.RECORD_VARIABLE in strings
     assert {s for s in strings if s.startswith("SANDBOX_")} == set(PTH_SWITCHES)
-    # Each name the line reads is the one Settings reads for that switch.
-    assert boot.Settings({"SANDBOX_TRUST_DISABLE": "1"}).disabled
-    assert boot.Settings({"SANDBOX_INTERCEPT_HTTPS": "1"}).declared
-    assert boot.Settings({"SANDBOX_CA_CERT": "/elsewhere.pem"}).ca_path == "/elsewhere.pem"
+    # Each name the line reads is the one read_settings reads for that switch.
+    assert boot.read_settings({"SANDBOX_TRUST_DISABLE": "1"}).disabled
+    assert boot.read_settings({"SANDBOX_INTERCEPT_HTTPS": "1"}).declared
+    assert boot.read_settings({"SANDBOX_CA_CERT": "/elsewhere.pem"}).ca_path == "/elsewhere.pem"
 
 
 def run_pth_line(environ, present):
@@ -366,7 +366,7 @@ def run_pth_line(environ, present):
 
 
 def boot_has_work(s, present, environ):
-    """What boot() decides from its Settings: opted out, else interception declared or the CA there.
+    """What boot() decides from its settings: opted out, else interception declared or the CA there.
 
     Opted out, it still runs when a parent's record of exported variables is there: to restore them.
     """
@@ -386,7 +386,7 @@ PTH_ENVIRONS = st.builds(lambda environ, switches: {**environ, **switches}, ENVI
 @given(PTH_ENVIRONS, st.booleans())
 def test_pth_line_and_settings_agree_on_whether_there_is_work(environ, present):
     booted, looked_at = run_pth_line(environ, present)
-    s = boot.Settings(environ)
+    s = boot.read_settings(environ)
     assert booted is boot_has_work(s, present, environ)
     assert set(looked_at) <= {s.ca_path}  # the file it checks is the one boot() will read
 
@@ -407,4 +407,4 @@ def test_pth_line_and_settings_agree_on_whether_there_is_work(environ, present):
 def test_pth_line_cases(environ, present, expected):
     """The cases of the property above by name: each outcome is reachable, so the property can fail."""
     assert run_pth_line(environ, present)[0] is expected
-    assert boot_has_work(boot.Settings(environ), present, environ) is expected
+    assert boot_has_work(boot.read_settings(environ), present, environ) is expected

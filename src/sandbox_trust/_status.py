@@ -237,7 +237,7 @@ def collect_status(wait=None):
         "declared": settings.declared,
         "ignored": [
             {"variable": name, "value": value, "accepted": list(accepted)}
-            for name, value, accepted in settings.ignored
+            for name, value, accepted in boot.ignored_settings()
         ],
         "ca_path": settings.ca_path,
         "ca_present": False,
@@ -253,7 +253,7 @@ def collect_status(wait=None):
         "warnings": warnings,
     }
     # A switch the user set to an undocumented value: said whatever else is the case.
-    problems.extend(ignored_sentence(*entry) for entry in settings.ignored)
+    problems.extend(ignored_sentence(*entry) for entry in boot.ignored_settings())
     if wait is None:
         state = inspect_ca(settings.ca_path)
     else:
