@@ -90,6 +90,20 @@ def getenv(name):
     return os.environ.get(name)
 
 
+def setenv(name, value):
+    """``os.environ[name] = value`` without its Python-level encoding calls; the same effect.
+
+    A start exports about a dozen variables; ``os.environ.__setitem__`` encodes the key and the
+    value through two Python functions each time. Same bytes dict as ``getenv``, same fallback.
+    """
+    data = getattr(os.environ, "_data", None)
+    if data is not None and os.name == "posix":
+        os.putenv(name, value)
+        data[name.encode(_FS_ENCODING, "surrogateescape")] = value.encode(_FS_ENCODING, "surrogateescape")
+    else:
+        os.environ[name] = value
+
+
 # types.SimpleNamespace, without importing types: creating a class at start costs more than the
 # rest of a warm start's bookkeeping (docs/design.md, "Startup"), so this module defines none.
 Namespace = type(sys.implementation)
@@ -453,19 +467,21 @@ def default_bases():
     return {"system": system or certifi, "certifi": certifi or system, "grpc": grpc or system}
 
 
-def planned_exports(environ=None):
+def planned_exports(environ=None, values=None):
     """``{variable: what to extend, or None for the CA alone}``: user values win.
 
     What to extend is a bundle path, or a tuple of a bundle and CA directories (see
     DIRECTORY_VARIABLES). Values are read as they were before any sandbox-trust export (see
     ``original``), so a child rebuilds from its parent's bases rather than extending its bundles.
+    ``values``: those of EXPORTED_VARIABLES, when the caller has read them already.
     """
     bases = default_bases()
     if environ is not None:
         get = environ.get
     else:
         get = original if export_record else getenv  # no record (a first process): nothing to undo
-    values = {name: get(name) for name in EXPORTED_VARIABLES}
+    if values is None:
+        values = {name: get(name) for name in EXPORTED_VARIABLES}
     plan = {}
     for name in EXPORTED_VARIABLES:
         value = values[name]
@@ -506,8 +522,10 @@ def export_environment(certificates=None):
     resolved = {}
     changed = {}
     cache_fd = None
+    current = {name: getenv(name) for name in EXPORTED_VARIABLES}
+    values = {name: original(name) for name in current} if export_record else current
     try:
-        for name, base in planned_exports().items():
+        for name, base in planned_exports(values=values).items():
             if base in resolved:
                 path = resolved[base]
             else:
@@ -532,13 +550,11 @@ def export_environment(certificates=None):
                 resolved[base] = path
             if path is None:
                 continue  # unreadable base or no usable cache: in-process trust holds
-            current = getenv(name)
-            entry = export_record.get(name)
-            before = entry[0] if entry is not None and current == entry[1] else current  # original()
+            before = values[name]  # original(): what it held before any sandbox-trust export
             if before != path:  # a value that already is this bundle is the user's own
                 export_record[name] = (before, path)
-            if current != path:
-                os.environ[name] = path
+            if current[name] != path:
+                setenv(name, path)
                 changed[name] = path
     finally:
         if cache_fd is not None:
@@ -546,7 +562,7 @@ def export_environment(certificates=None):
         if export_record:
             record = encode_record(export_record)
             if getenv(RECORD_VARIABLE) != record:
-                os.environ[RECORD_VARIABLE] = record
+                setenv(RECORD_VARIABLE, record)
     if settings.debug:  # skip the formatting on every ordinary start
         extended = [name for name in changed if export_record.get(name, (None,))[0]]  # the user had set these
         debug(
