@@ -15,6 +15,7 @@ import sys
 
 DEFAULT_CA_PATH = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
 DEFAULT_TIMEOUT = 5.0
+MAX_TIMEOUT = 300.0  # SANDBOX_TRUST_TIMEOUT's bound: a wait longer than this is a hang to the user
 
 # Variables that *replace* a tool's default roots: each must point at default roots + CA.
 REPLACE_VARIABLES = (
@@ -116,10 +117,7 @@ def read_settings(environ=None):
     ``ignored_settings`` names those values, for ``status`` and a debug line.
     """
     get = getenv if environ is None else environ.get
-    try:
-        timeout = max(0.0, float(get("SANDBOX_TRUST_TIMEOUT") or DEFAULT_TIMEOUT))
-    except ValueError:
-        timeout = DEFAULT_TIMEOUT
+    timeout, timeout_problem = _timeout(get("SANDBOX_TRUST_TIMEOUT"))
     return Namespace(
         ca_path=get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH,
         declared=get("SANDBOX_INTERCEPT_HTTPS") == "1",
@@ -129,7 +127,22 @@ def read_settings(environ=None):
         cache_dir=get("SANDBOX_TRUST_CACHE_DIR") or None,
         lazy_roots=get("SANDBOX_TRUST_LAZY_ROOTS") != "0",
         timeout=timeout,
+        timeout_problem=timeout_problem,
     )
+
+
+def _timeout(value):
+    """``(seconds, None)``, or ``(DEFAULT_TIMEOUT, the sentence to say)`` for a value out of bounds."""
+    if not value:
+        return DEFAULT_TIMEOUT, None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if 0.0 <= seconds <= MAX_TIMEOUT:  # False for nan and both infinities
+        return seconds, None
+    problem = "SANDBOX_TRUST_TIMEOUT=%r is not a number of seconds from 0 to %d; using %g"
+    return DEFAULT_TIMEOUT, problem % (value[:40], MAX_TIMEOUT, DEFAULT_TIMEOUT)
 
 
 def ignored_settings(environ=None):
@@ -147,10 +160,8 @@ def ignored_settings(environ=None):
         if value not in (None, "", "0", "1"):  # "" is as good as unset
             found.append((name, value, ("1", "0")))
     timeout = get("SANDBOX_TRUST_TIMEOUT")
-    try:
-        float(timeout or DEFAULT_TIMEOUT)
-    except ValueError:
-        found.append(("SANDBOX_TRUST_TIMEOUT", timeout, ("a number of seconds, 0 or more",)))
+    if _timeout(timeout)[1]:  # garbage, inf, nan, negative or above the bound
+        found.append(("SANDBOX_TRUST_TIMEOUT", timeout, ("a number of seconds from 0 to %d" % MAX_TIMEOUT,)))
     return tuple(found)
 
 
@@ -338,6 +349,8 @@ def install_hook():
         debug("import hook already installed")
         return
     sys.meta_path.insert(0, FINDER)
+    # A fork while another thread is inside find_spec must not leave the child's lookups skipped.
+    os.register_at_fork(after_in_child=_finding.clear)
     if settings.debug:  # no formatting on an ordinary start
         debug("import hook installed for %s" % ", ".join(PATCH_TARGETS))
     for name in PATCH_TARGETS:
@@ -349,36 +362,84 @@ def install_hook():
 
 
 def cache_candidates():
-    """Private cache directories, in order of preference."""
-    if settings.cache_dir:
-        return (settings.cache_dir,)
-    home = getenv("XDG_CACHE_HOME") or os.path.join(getenv("HOME") or os.path.expanduser("~"), ".cache")
-    temp = getenv("TMPDIR") or "/tmp"
-    return (os.path.join(home, "sandbox-trust"), os.path.join(temp, "sandbox-trust-%d" % os.getuid()))
+    """Private cache directories, in order of preference (a generator: the first usually wins).
+
+    Absolute paths only: a relative location would mean something else after a ``chdir`` (and in
+    every child that inherits the exported paths), so a relative variable counts as unset, as
+    the XDG spec says.
+    """
+    cache_dir = settings.cache_dir
+    if cache_dir:
+        if cache_dir[:1] == "/":
+            yield cache_dir
+            return
+        warn("ignoring SANDBOX_TRUST_CACHE_DIR=%s: not an absolute path" % cache_dir)
+    home = getenv("XDG_CACHE_HOME")
+    if home and home[:1] == "/":
+        yield home.rstrip("/") + "/sandbox-trust"
+    else:
+        home = getenv("HOME") or os.path.expanduser("~")  # no HOME: the password database's, or "~"
+        if home[:1] == "/":
+            yield home.rstrip("/") + "/.cache/sandbox-trust"
+    temp = getenv("TMPDIR")
+    yield "%s/sandbox-trust-%d" % (temp.rstrip("/") if temp and temp[:1] == "/" else "/tmp", os.getuid())
 
 
-def open_private_dir(path):
-    """An fd for ``path`` if it is a directory we own that nobody else can write; else ``None``."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError as exc:
-        # Absent is normal (created on first use); a symlink or a file there is refused out loud.
-        if os.path.lexists(path):
-            reason = "a symlink" if os.path.islink(path) else exc.strerror
-            warn("refusing cache directory %s: %s" % (path, reason))
-        return None
-    st = os.fstat(fd)
-    if st.st_uid == os.geteuid() and not st.st_mode & 0o022:
-        return fd
-    os.close(fd)
-    warn("refusing cache directory %s: not owned by this user or writable by others" % path)
-    return None
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def open_private_dir(path, create=False):
+    """An fd for the directory ``path`` if nobody but this user and root can change what it names.
+
+    OpenSSH's StrictModes, checked race-free: every directory from ``/`` down is opened relative
+    to the one before with ``O_NOFOLLOW`` and must be owned by root or this user and not writable
+    by group or others, except a sticky one (``/tmp``) entered towards a directory of this user's;
+    the last must be this user's. This is the common case, walked on every start; anything else
+    (a symlink on the way, a directory to create, a refusal to explain) goes to the full walk of
+    ``sandbox_trust._cachedir``, which also says the one line.
+    """
+    if not create and path[:1] == "/":
+        uid = os.geteuid()
+        fd = os.open("/", _DIRECTORY_FLAGS)
+        try:
+            st = os.fstat(fd)
+            for name in path.split("/"):
+                mode = st.st_mode
+                shared = mode & 0o022  # then only a sticky directory may lead on, to one of ours
+                if st.st_uid != uid and st.st_uid or shared and not mode & 0o1000:
+                    break
+                if not name or name == ".":
+                    continue
+                child = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = child
+                st = os.fstat(fd)
+                if shared and st.st_uid != uid:
+                    break
+            else:
+                if st.st_uid == uid and not st.st_mode & 0o022:
+                    found, fd = fd, None
+                    return found
+        except FileNotFoundError:
+            return None  # absent is normal (made on first use) and needs no line
+        except OSError:
+            pass  # a symlink, not a directory, no permission: the full walk says which
+        finally:
+            if fd is not None:
+                os.close(fd)
+    from sandbox_trust import _cachedir  # the cold path: unusual directories only
+
+    return _cachedir.open_private_dir(path, create)
 
 
 def file_signature(path):
-    """Identity of a file's current version, cheap enough for every start (one stat)."""
+    """Identity of a file's current version, cheap enough for every start (one stat).
+
+    ctime is in it because no user can set it: a file rewritten in place with its inode, size and
+    mtime kept (``cp -p``, ``touch -r``, an image layer) still gets a new signature.
+    """
     st = os.stat(path)
-    return "%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return "%x.%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def default_roots_file():
@@ -531,8 +592,11 @@ def index_name(base, ca_signature):
 def cached_bundle(cache_fd, directory, base, ca_signature):
     try:
         name = os.readlink(index_name(base, ca_signature), dir_fd=cache_fd)
-        os.stat(name, dir_fd=cache_fd)  # a cleaner may have removed the bundle but not the link
+        # A cleaner may have removed the bundle but not the link; only a plain file here is ours.
+        mode = os.stat(name, dir_fd=cache_fd, follow_symlinks=False).st_mode
     except OSError:
+        return None
+    if "/" in name or mode & 0o170000 != 0o100000:
         return None
     return os.path.join(directory, name)
 
@@ -550,6 +614,12 @@ def boot():
         if settings.disabled:  # the .pth imports us then only when a parent exported variables
             restore_inherited()
             return
+        if not os.path.isabs(settings.ca_path):
+            # After a chdir (or in a child started elsewhere) it would name another file.
+            warn("ignoring SANDBOX_CA_CERT=%s: not an absolute path" % settings.ca_path)
+            return
+        if settings.timeout_problem and settings.declared:  # the timeout matters only then
+            warn(settings.timeout_problem)
         present = os.path.exists(settings.ca_path)
         if settings.debug:  # no formatting on an ordinary start
             declared = ", interception declared" if settings.declared else ""

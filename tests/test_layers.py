@@ -15,7 +15,12 @@ PACKAGE = os.path.join(ROOT, "src", "sandbox_trust")
 # The map's layers, bottom first; the start-time module (the base) is below them all.
 LAYERS = (
     ("sandbox_trust._der",),
-    ("sandbox_trust._cafile", "sandbox_trust._x509", "sandbox_trust._subject_hash"),
+    (
+        "sandbox_trust._cafile",
+        "sandbox_trust._x509",
+        "sandbox_trust._subject_hash",
+        "sandbox_trust._cachedir",
+    ),
     ("sandbox_trust._ca", "sandbox_trust._bundles"),
     ("sandbox_trust._hashed_dirs",),
     ("sandbox_trust.patches", "sandbox_trust._status"),

@@ -7,12 +7,14 @@ An index symlink maps (CA version, base version) to the bundle, so later starts 
 """
 
 import os
+import stat
 
 import _sandbox_trust_boot as boot
 from sandbox_trust._cafile import END, CAFileError, der_to_pem, parse_pem
 
 MAX_BASE_BYTES = 16 << 20  # a public bundle is ~220 KB; anything this big is not one
 MARKER = b"# sandbox-trust: injected interception CA\n"  # precedes each certificate merge() adds
+_MARKER_TEXT = MARKER.rstrip()  # as found after a copy that changed the line endings
 
 
 def _line_ended(data):
@@ -34,10 +36,23 @@ def merge(base, certificates):
 
 
 def unmerge(merged):
-    """What ``merge`` started from: every block that follows a MARKER removed."""
-    end = END.encode("ascii") + b"\n"
-    pieces = merged.split(MARKER)
-    return pieces[0] + b"".join(piece.split(end, 1)[-1] for piece in pieces[1:])
+    """What ``merge`` started from: every block that follows a MARKER removed.
+
+    Whatever the line endings (a copy may have rewritten them): a marked block is dropped up to
+    and including its END line; a marker with no END after it drops the rest.
+    """
+    end = END.encode("ascii")
+    pieces = merged.split(_MARKER_TEXT)
+    kept = [pieces[0]]
+    for piece in pieces[1:]:
+        after = piece.find(end)
+        kept.append(b"" if after < 0 else piece[after + len(end) :].lstrip(b"\r\n"))
+    return b"".join(kept)
+
+
+def is_marked(data):
+    """True when ``data`` (bytes or text) holds a certificate that ``merge`` added."""
+    return (_MARKER_TEXT if isinstance(data, bytes) else _MARKER_TEXT.decode("ascii")) in data
 
 
 def describe(base):
@@ -57,8 +72,22 @@ def _read_base(base):
 
 
 def _read_file(path):
-    with open(path, "rb") as f:
-        data = f.read(MAX_BASE_BYTES + 1)
+    """The bytes of a file sandbox-trust did not write: never blocking, regular files only.
+
+    A user's SSL_CERT_FILE may be a FIFO, a device or a directory: opening one must not wait for
+    a writer or a terminal, and reading one must not run forever (OSError instead).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError("not a regular file")
+        if st.st_size > MAX_BASE_BYTES:
+            raise OSError("too large")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_BASE_BYTES + 1)
+    finally:
+        os.close(fd)
     if len(data) > MAX_BASE_BYTES:
         raise OSError("too large")
     return data
@@ -109,12 +138,11 @@ def _directory_certificates(path, held):
 def open_cache(create=True):
     """``(directory, fd)`` of the first usable private cache directory, or ``(None, None)``."""
     for directory in boot.cache_candidates():
-        if create and not os.path.isdir(directory):
-            try:
-                os.makedirs(directory, mode=0o700, exist_ok=True)
-            except OSError:
-                continue
-        fd = boot.open_private_dir(directory)
+        try:
+            # Checked from / down and made 0700 whatever the umask; the fd is what is used from here.
+            fd = boot.open_private_dir(directory, create=create)
+        except OSError:
+            continue  # cannot create it (read-only, permissions): try the next candidate
         if fd is not None:
             return directory, fd
     return None, None

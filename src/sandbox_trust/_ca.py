@@ -6,6 +6,7 @@ we wait is seen within one poll interval.
 """
 
 import _thread
+import os
 import sys
 import time
 
@@ -18,6 +19,15 @@ _lock = _thread.allocate_lock()  # not threading: `import ssl` must stay cheap
 _certificates = None  # the CA once it has landed and parsed
 _waited = False  # a declared CA was waited for once and did not land: never wait again
 _strict_checked = False  # the first client context checked the CA against 3.13's strict rules
+
+
+def _reset_in_child():
+    """After ``os.fork``: the thread that held the lock (waiting, parsing) does not exist here."""
+    global _lock
+    _lock = _thread.allocate_lock()
+
+
+os.register_at_fork(after_in_child=_reset_in_child)
 
 
 def certificates(wait=True):
@@ -44,6 +54,9 @@ def _find(wait):
     while True:
         try:
             found = _cafile.read(settings.ca_path)
+            if found.truncated and wait and time.monotonic() < deadline:
+                time.sleep(POLL_INTERVAL)  # its last certificate is still being written
+                continue
             break
         except _cafile.CAFileError as exc:
             if wait and exc.incomplete and time.monotonic() < deadline:
@@ -60,14 +73,41 @@ def _find(wait):
             else:
                 boot.warn(str(exc))
             return None
-    if found.has_private_key:
-        boot.warn("CA file %s also holds a private key: only its certificates are used" % settings.ca_path)
+    problems = _problems(found)
+    if problems:
+        boot.warn("CA file %s: %s" % (settings.ca_path, "; ".join(problems)))
     _certificates = found
     if settings.debug:  # the reader and the digest only for a person reading debug lines
         boot.debug(
             "CA loaded from %s: %s" % (settings.ca_path, "; ".join(_describe(der) for der in found.der))
         )
     return found
+
+
+def _problems(found):
+    """What the CA file held besides the certificates used: one clause each, for one line."""
+    problems = []
+    for position, der, why in found.rejected:
+        problems.append("certificate #%d%s ignored (%s)" % (position, _subject(der), why))
+    if found.truncated:
+        problems.append("its last certificate has no END line and is ignored")
+    if found.has_private_key:
+        problems.append("it also holds a private key: only its certificates are used")
+    if problems and (found.rejected or found.truncated):
+        problems.append("trusting the other %d" % len(found.der))
+    return problems
+
+
+def _subject(der):
+    """`` (subject)`` of a DER certificate when it can be read, else nothing."""
+    if der is None:
+        return ""
+    from sandbox_trust import _x509  # only for this line: a rejected certificate is rare
+
+    try:
+        return " (%s)" % _x509.read_certificate(der).subject
+    except _x509.DERError:
+        return ""
 
 
 def _describe(der):

@@ -25,15 +25,22 @@ class CAFileError(Exception):
 
 
 class CACertificates:
-    """The certificates of a CA file as DER, and in the form ``load_verify_locations(cadata=)`` takes."""
+    """The certificates of a CA file as DER, and in the form ``load_verify_locations(cadata=)`` takes.
 
-    __slots__ = ("der", "cadata", "has_private_key")
+    ``rejected`` lists the blocks left out, ``(position, DER or None, why)``, position counting
+    certificate blocks from 1; ``truncated`` says the last block has no END line (still landing,
+    or cut short).
+    """
 
-    def __init__(self, der, has_private_key=False):
+    __slots__ = ("der", "cadata", "has_private_key", "rejected", "truncated")
+
+    def __init__(self, der, has_private_key=False, rejected=(), truncated=False):
         self.der = tuple(der)
         # The form ``SSLContext.load_verify_locations(cadata=...)`` takes; built once, used per context.
         self.cadata = b"".join(self.der)
         self.has_private_key = has_private_key
+        self.rejected = tuple(rejected)
+        self.truncated = truncated
 
 
 def der_to_pem(der):
@@ -65,19 +72,25 @@ def read_ca_file(path):
         os.close(fd)
 
 
-def parse_pem(data, source="CA file"):
-    """Certificates in ``data`` (PEM bytes); raises CAFileError with one sentence otherwise."""
+def parse_pem(data, source="CA file", check=True):
+    """Certificates in ``data`` (PEM bytes); raises CAFileError with one sentence when none is usable.
+
+    One bad block breaks nothing: a block that does not decode to one DER certificate, or (with
+    ``check``) that OpenSSL cannot load, is left out and listed in ``rejected``; the others are
+    used. Text around the blocks may be anything (bundles carry UTF-8 comments).
+    """
     if not data.strip():
         raise CAFileError("%s is empty" % source, incomplete=True)
     # b"\x30" is also the text "0": a PEM file whose first line starts with "0" is not DER.
     if data[:1] == b"\x30" and BEGIN.encode("ascii") not in data:
         raise CAFileError("%s looks like a DER certificate; a PEM file is expected" % source)
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError:
-        raise CAFileError("%s is not PEM text (binary data)" % source) from None
+    text = data.decode("latin-1")  # one character per byte: non-ASCII only ever sits outside blocks
     has_private_key = "PRIVATE KEY-----" in text
     der_certificates = []
+    positions = []  # block position of each of der_certificates
+    rejected = []
+    truncated = False
+    count = 0
     position = 0
     while True:
         begin = text.find(BEGIN, position)
@@ -85,21 +98,61 @@ def parse_pem(data, source="CA file"):
             break
         end = text.find(END, begin)
         if end < 0:
-            raise CAFileError("%s is truncated: a certificate has no END line" % source, incomplete=True)
-        body = text[begin + len(BEGIN) : end]
-        der = _decode_certificate(body)
+            truncated = True  # still being written, or cut short: the blocks before it stand
+            break
+        inner = text.rfind(BEGIN, begin + len(BEGIN), end)
+        if inner >= 0:  # BEGIN lines without their END: those blocks are broken, the last is not
+            count += 1
+            rejected.append((count, None, "no END line"))
+            begin = inner
+        count += 1
+        der = _decode_certificate(text[begin + len(BEGIN) : end])
         if der is None:
-            raise CAFileError("%s holds a corrupt certificate (#%d)" % (source, len(der_certificates) + 1))
-        if der not in der_certificates:
+            rejected.append((count, None, "not a DER certificate"))
+        elif der not in der_certificates:
             der_certificates.append(der)
+            positions.append(count)
         position = end + len(END)
+    if check and der_certificates:
+        refused = openssl_rejects(der_certificates)
+        for index in sorted(refused, reverse=True):
+            rejected.append((positions[index], der_certificates[index], refused[index]))
+            del der_certificates[index]
+        rejected.sort(key=lambda item: item[0])
     if not der_certificates:
+        if truncated:
+            raise CAFileError("%s is truncated: a certificate has no END line" % source, incomplete=True)
+        if rejected:
+            raise CAFileError(
+                "%s holds no certificate OpenSSL can load (#%d: %s)"
+                % (source, rejected[0][0], rejected[0][2])
+            )
         if BEGIN.startswith(text.strip()):  # the writer has not finished the first line yet
             raise CAFileError("%s is truncated inside its first line" % source, incomplete=True)
         if has_private_key:
             raise CAFileError("%s holds a private key and no certificate" % source, key_only=True)
+        if not data.isascii():
+            raise CAFileError("%s is not PEM text (binary data)" % source)
         raise CAFileError("%s contains no PEM certificate" % source)
-    return CACertificates(der_certificates, has_private_key)
+    return CACertificates(der_certificates, has_private_key, rejected, truncated)
+
+
+def openssl_rejects(der_certificates):
+    """``{index: OpenSSL's reason}`` for each DER certificate that OpenSSL cannot load.
+
+    Each is loaded into a scratch context, as every client will load it. ``_ssl`` (the C module)
+    rather than ``ssl``: the cold start path may get here, where ``import ssl`` is not paid.
+    """
+    import _ssl
+
+    scratch = _ssl._SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
+    rejects = {}
+    for index, der in enumerate(der_certificates):
+        try:
+            scratch.load_verify_locations(None, None, der)
+        except (_ssl.SSLError, ValueError) as exc:
+            rejects[index] = str(exc).split(" (_ssl.c:")[0] or type(exc).__name__
+    return rejects
 
 
 def _decode_certificate(body):
@@ -107,7 +160,7 @@ def _decode_certificate(body):
     compact = "".join(body.split())
     try:
         der = binascii.a2b_base64(compact)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a non-ASCII character
         return None
     if binascii.b2a_base64(der, newline=False).decode("ascii") != compact:
         return None  # stray characters that a2b_base64 skipped: not a clean certificate
@@ -131,4 +184,6 @@ def _is_der_sequence(der):
 
 def read(path):
     """The certificates of the CA file at ``path``; raises CAFileError with one sentence."""
+    if not os.path.isabs(path):  # after a chdir it would name another file
+        raise CAFileError("CA path %s is not absolute (SANDBOX_CA_CERT must be)" % path)
     return parse_pem(read_ca_file(path), source="CA file %s" % path)

@@ -3,7 +3,9 @@
 libcurl never reads CA variables (``CURL_CA_BUNDLE`` is the curl tool's, not the library's) and
 uses the bundle path compiled into it: the manylinux wheel's is ``/etc/pki/tls/certs/ca-bundle.crt``,
 missing on Debian. So a handle starts with ``CAINFO`` = merged bundle (system roots + CA). A
-``CAINFO``/``CAPATH``/``CAINFO_BLOB`` the app sets itself replaces ours, as libcurl would have it.
+``CAINFO``/``CAPATH``/``CAINFO_BLOB`` the app sets itself, with ``setopt`` or ``setopt_string``,
+replaces ours, as libcurl would have it (``set_ca_certs`` adds to the store, as it does to
+libcurl's default, so ours stays).
 ``pycurl.Curl`` is swapped for a subclass: handles made from it are still ``pycurl.Curl`` instances.
 """
 
@@ -17,6 +19,13 @@ from sandbox_trust.patches import Patch
 pycurl = sys.modules["pycurl"]
 _original = pycurl.__dict__["Curl"]  # the base class of ours: saved by the Patch below too
 _APP_TRUST_OPTIONS = frozenset((pycurl.CAINFO, pycurl.CAPATH, getattr(pycurl, "CAINFO_BLOB", pycurl.CAINFO)))
+
+
+def _is_trust_option(option):
+    try:
+        return option in _APP_TRUST_OPTIONS
+    except TypeError:  # unhashable: pycurl raises its own error for it
+        return False
 
 
 def _set_default_cainfo(handle):
@@ -40,12 +49,19 @@ class Curl(_original):
         super().__init__(*args, **kwargs)
         _set_default_cainfo(self)
 
-    def setopt(self, option, value):
-        if option in _APP_TRUST_OPTIONS and getattr(self, "_sandbox_trust_cainfo", False):
-            # The app chose its trust: drop ours so libcurl sees only what it was given.
+    def _app_chose_trust(self, option):
+        """Called before an app's option is set: its own trust drops ours, so libcurl sees only it."""
+        if _is_trust_option(option) and getattr(self, "_sandbox_trust_cainfo", False):
             self._sandbox_trust_cainfo = False
             super().unsetopt(pycurl.CAINFO)
+
+    def setopt(self, option, value):
+        self._app_chose_trust(option)
         return super().setopt(option, value)
+
+    def setopt_string(self, option, value):
+        self._app_chose_trust(option)
+        return super().setopt_string(option, value)
 
     def unsetopt(self, option):
         super().unsetopt(option)
@@ -58,6 +74,8 @@ class Curl(_original):
         _set_default_cainfo(self)
 
 
+if not hasattr(_original, "setopt_string"):  # older pycurl: no such method, so none of ours either
+    del Curl.setopt_string
 Curl.__name__ = Curl.__qualname__ = "Curl"
 Curl.__module__ = _original.__module__
 

@@ -177,31 +177,67 @@ def _add_ca(context):
 
 
 def _server_cadata(path):
-    """``path`` without the certificates sandbox-trust merged in, when it is one of its bundles.
+    """PEM text of ``path`` without the certificates sandbox-trust merged in, if it is one of its bundles.
 
     Server contexts load a bundle of ours when SSL_CERT_FILE was exported (by this process or a
-    parent) or when they pass ``certifi.where()``; they must see only what the base held.
+    parent) or when they pass ``certifi.where()``; they must see only what the base held. None
+    for any other file, which is then loaded exactly as asked.
     """
     from sandbox_trust import _bundles  # server contexts only: client paths never need it
 
     try:
-        with open(path, "rb") as f:
-            data = f.read(_bundles.MAX_BASE_BYTES + 1)
+        data = _bundles._read_file(path)  # never blocks on a FIFO or a device: regular files only
     except OSError:
         return None
-    if _bundles.MARKER not in data:
+    if not _bundles.is_marked(data):
         return None
-    return _bundles.unmerge(data).decode("ascii", "replace")
+    return _ascii_lines(_bundles.unmerge(data))
+
+
+def _ascii_lines(data):
+    """PEM bytes as the ASCII text ``cadata=`` takes: lines that are not ASCII (comments) dropped."""
+    return "\n".join(line for line in data.decode("latin-1").splitlines() if line.isascii())
+
+
+def _load_pem_text(context, text):
+    """Load the certificates of PEM ``text``; one OpenSSL cannot parse is skipped, never raised."""
+    load = _original["load_verify_locations"]
+    if "-----BEGIN" not in text:
+        return
+    try:
+        load(context, cadata=text)
+    except ssl.SSLError:  # one bad block fails the whole text: load the blocks one by one
+        for block in text.split("-----END CERTIFICATE-----")[:-1]:
+            try:
+                load(context, cadata=block + "-----END CERTIFICATE-----\n")
+            except ssl.SSLError:
+                pass
 
 
 def _load_for_server(context, cafile=None, capath=None, cadata=None):
-    stripped = _server_cadata(os.fsdecode(cafile)) if cafile is not None else None
-    if stripped is None:
+    """``load_verify_locations`` for a server context: our bundles and our ``cadata`` lose the CA.
+
+    Every route a merged bundle can take: a path to one of our bundles (SSL_CERT_FILE,
+    ``certifi.where()``), or its text as ``cadata`` (``certifi.contents()``, the file read by the
+    app). Anything without the marker is loaded exactly as asked.
+    """
+    from sandbox_trust import _bundles
+
+    ours = []
+    if cafile is not None:
+        stripped = _server_cadata(os.fsdecode(cafile))
+        if stripped is not None:
+            ours.append(stripped)
+            cafile = None
+    if isinstance(cadata, str) and _bundles.is_marked(cadata):
+        ours.append(_ascii_lines(_bundles.unmerge(cadata.encode("utf-8", "surrogateescape"))))
+        cadata = None
+    if not ours:
         return _original["load_verify_locations"](context, cafile, capath, cadata)
-    if stripped.strip():
-        _original["load_verify_locations"](context, cadata=stripped)
-    if capath is not None or cadata is not None:
-        _original["load_verify_locations"](context, None, capath, cadata)
+    for text in ours:
+        _load_pem_text(context, text)
+    if cafile is not None or capath is not None or cadata is not None:
+        _original["load_verify_locations"](context, cafile, capath, cadata)
 
 
 def _set_server_default_paths(context):
