@@ -320,7 +320,9 @@ def test_a_root_only_in_the_base_verifies_through_the_directory(
         only, _ = probe(
             run, core_venv, "directory_only", capath, origin.url, intercept.url, unrelated.url, **env
         )
-        assert only["outcomes"] == ["trusted", "trusted", "rejected"]  # the merged bundle holds the CA
+        # The directory holds the base's roots and never the CA (loaded eagerly on its own), so a
+        # server context handed it as capath cannot gain the CA.
+        assert only["outcomes"] == ["trusted", "rejected", "rejected"]
         # Twin: the same chain once the root's file is taken out of the directory.
         digest = subject_hash(root.pem)
         os.rename(os.path.join(capath, digest + ".0"), os.path.join(str(tmp_path), "moved"))
@@ -485,7 +487,7 @@ def test_cold_start_stampede_builds_one_complete_directory(core_venv, intercept,
     assert len(directories) == 1, directories
     (capath,) = directories
     with open(SYSTEM_BUNDLE, "rb") as f:
-        expected = len(set(pem_blocks(f.read()))) + 1  # the system roots and the CA
+        expected = len(set(pem_blocks(f.read())))  # the system roots; the CA is loaded eagerly
     assert len(os.listdir(capath)) == expected
 
 

@@ -63,15 +63,15 @@ def describe(base):
 def _read_base(base):
     """What a merged bundle starts from: a bundle file, or a tuple of one and CA directories."""
     if not isinstance(base, tuple):
-        return _read_file(base)
+        return read_file(base)
     data = b""
     for path in base:
         data = _line_ended(data)
-        data += _directory_certificates(path, data) if os.path.isdir(path) else _read_file(path)
+        data += _directory_certificates(path, data) if os.path.isdir(path) else read_file(path)
     return data
 
 
-def _read_file(path):
+def read_file(path):
     """The bytes of a file sandbox-trust did not write: never blocking, regular files only.
 
     A user's SSL_CERT_FILE may be a FIFO, a device or a directory: opening one must not wait for
@@ -122,9 +122,7 @@ def _directory_certificates(path, held):
         number = 0
         while number in numbers[stem]:
             try:
-                certificates = parse_pem(
-                    _read_file(os.path.join(path, "%s.%d" % (stem, number))), source=stem
-                )
+                certificates = parse_pem(read_file(os.path.join(path, "%s.%d" % (stem, number))), source=stem)
             except (OSError, CAFileError):
                 break  # OpenSSL stops at a file it cannot load too
             for der in certificates.der:

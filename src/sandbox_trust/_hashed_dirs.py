@@ -19,7 +19,7 @@ from sandbox_trust import _bundles, _der
 from sandbox_trust._cafile import BEGIN, CAFileError, der_to_pem, parse_pem
 from sandbox_trust._subject_hash import hashed_names, subject_hash
 
-VERSION = "1"  # part of every name: a new naming scheme never reads an older scheme's directory
+VERSION = "2"  # part of every name: a new naming scheme never reads an older scheme's directory
 _BUNDLE_PREFIX, _BUNDLE_SUFFIX = "bundle-", ".pem"  # _bundles.build_and_index's names
 
 
@@ -102,7 +102,9 @@ def _find_or_build(path, certificates):
         try:
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
         except FileNotFoundError:
-            _build(fd, name, _bundles._read_file(path))
+            # The base's certificates only: the CA is always loaded eagerly, and a directory without
+            # it cannot give the CA to a server context that is handed it as capath.
+            _build(fd, name, _bundles.unmerge(_bundles.read_file(path)))
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
         if not stat.S_ISDIR(st.st_mode):
             return None  # the "load it eagerly" file
@@ -171,7 +173,7 @@ def file_digests(path):
         return set()  # OpenSSL loaded nothing from it either
     if key not in _file_digests:
         try:
-            data = _bundles._read_file(path)
+            data = _bundles.read_file(path)
             named = _nameable(data)
             _file_digests[key] = None if named is None else {name.partition(".")[0] for name, _ in named}
         except OSError:
@@ -227,7 +229,7 @@ def _directory_name(fd, directory, path):
         return name if _is_directory_name(name) else None  # only ever a name of ours, in this directory
     import hashlib  # cold path only
 
-    name = "roots-%s-%s" % (hashlib.sha256(_bundles._read_file(path)).hexdigest()[:32], VERSION)
+    name = "roots-%s-%s" % (hashlib.sha256(_bundles.read_file(path)).hexdigest()[:32], VERSION)
     _bundles._write_atomically(fd, index, lambda temporary: os.symlink(name, temporary, dir_fd=fd))
     return name
 

@@ -31,9 +31,8 @@ def _default_roots_with_ca():
     if certificates is None:
         return None
     base = visible(_ROOTS_VARIABLE) or _bundled_roots()
-    if base not in _merged:
-        with open(base, "rb") as f:
-            _merged[base] = _bundles.merge(f.read(), certificates)
+    if base not in _merged:  # a user's file may be a FIFO or a device: read it without blocking
+        _merged[base] = _bundles.merge(_bundles.read_file(base), certificates)
     return _merged[base]
 
 

@@ -186,7 +186,7 @@ def _server_cadata(path):
     from sandbox_trust import _bundles  # server contexts only: client paths never need it
 
     try:
-        data = _bundles._read_file(path)  # never blocks on a FIFO or a device: regular files only
+        data = _bundles.read_file(path)  # never blocks on a FIFO or a device: regular files only
     except OSError:
         return None
     if not _bundles.is_marked(data):
