@@ -164,7 +164,7 @@ def test_ignored_switches_are_one_debug_line_at_start(run, core_venv, intercept)
     lines = [line for line in process.stderr.splitlines() if "debug: ignored" in line]
     assert lines == [
         "sandbox-trust: debug: ignored, as if unset: SANDBOX_TRUST_DISABLE='true' (accepted: 1 or 0); "
-        "SANDBOX_TRUST_TIMEOUT='5s' (accepted: a number of seconds, 0 or more)"
+        "SANDBOX_TRUST_TIMEOUT='5s' (accepted: a number of seconds from 0 to 300)"
     ], process.stderr
     quiet = run(core_venv, ["-c", "pass"], SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="true")
     assert quiet.stderr == ""  # without debug, start says nothing: status is where it is a problem

@@ -31,7 +31,15 @@ def _app_ca():
 
 
 def _fingerprints(context):
-    return sorted(hashlib.sha256(der).hexdigest() for der in context.get_ca_certs(binary_form=True))
+    """Every root ``context`` can verify with: those loaded, and those of sandbox-trust's hashed
+    directories it holds (looked up lazily, so ``get_ca_certs`` lists them only once used)."""
+    ders = set(context.get_ca_certs(binary_form=True))
+    for entry in getattr(context, "_sandbox_trust_roots", None) or ():
+        if isinstance(entry, str) and os.path.isabs(entry) and os.path.isdir(entry):
+            for name in os.listdir(entry):
+                with open(os.path.join(entry, name)) as f:
+                    ders.add(ssl.PEM_cert_to_DER_cert(f.read()))
+    return sorted(hashlib.sha256(der).hexdigest() for der in ders)
 
 
 def _file_roots(path):
