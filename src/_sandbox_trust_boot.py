@@ -543,7 +543,7 @@ def export_environment(certificates=None):
                     if certificates is None:
                         from sandbox_trust import _ca  # cold path only: parsing is not for every start
 
-                        certificates = _ca.certificates(wait=False)
+                        certificates = _ca.checked_certificates()
                     if certificates is None:
                         return True  # not a usable CA: in-process trust says why, nothing to export
                     from sandbox_trust import _bundles

@@ -132,11 +132,11 @@ def test_mutated_ca_files(intercept, second, ders, roots, tmp_path_factory):
         with open(path, "wb") as f:
             f.write(data)
         boot.settings.ca_path, boot.settings.export, boot.settings.declared = path, False, False
-        _ca._certificates, boot._warned = None, False
+        _ca._certificates, _ca._refused, boot._warned = None, False, False
         stderr = io.StringIO()
         started = time.monotonic()
         with contextlib.redirect_stderr(stderr):
-            found = _ca.certificates(wait=False)
+            found = _ca.checked_certificates()  # what enters a bundle or a context
         assert time.monotonic() - started < 5, "a hang"
         assert len(stderr.getvalue().splitlines()) <= 1, stderr.getvalue()
         assert all(line.startswith("sandbox-trust: ") for line in stderr.getvalue().splitlines())

@@ -82,7 +82,7 @@ def is_subsequence(items, sequence):
 def check_parse(data):
     """The properties: only CAFileError escapes; results are blocks of the input OpenSSL loads."""
     try:
-        found = pem.parse_pem(data)
+        found = pem.parse_pem(data, check=True)
     except pem.CAFileError as exc:
         assert str(exc)  # always one sentence for the user
         return None

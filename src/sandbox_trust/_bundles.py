@@ -26,9 +26,10 @@ def merge(base, certificates):
     """``base`` (bytes) plus each CA certificate it does not already hold: merging is idempotent.
 
     ``certificates`` is the CA as ``_cafile.CACertificates``; so for every function below that takes it.
+    Only those OpenSSL loads go in: one it refuses would break every connection through the file.
     """
     merged = _line_ended(base)
-    for der in certificates.der:
+    for der in certificates.checked().der:
         pem = der_to_pem(der).encode("ascii")
         if pem not in merged:
             merged += MARKER + pem

@@ -19,6 +19,7 @@ _lock = _thread.allocate_lock()  # not threading: `import ssl` must stay cheap
 _certificates = None  # the CA once it has landed and parsed
 _waited = False  # a declared CA was waited for once and did not land: never wait again
 _strict_checked = False  # the first client context checked the CA against 3.13's strict rules
+_refused = False  # OpenSSL refused every certificate of the CA: there is none to add, ever
 
 
 def _reset_in_child():
@@ -32,7 +33,7 @@ os.register_at_fork(after_in_child=_reset_in_child)
 
 def certificates(wait=True):
     """The CA's certificates, or ``None`` when there is no usable CA (after waiting if declared)."""
-    if _certificates is not None:
+    if _certificates is not None or _refused:
         return _certificates
     with _lock:  # threads racing for the first context wait together, and parse once
         if _certificates is not None:
@@ -72,6 +73,14 @@ def _find(wait):
                 )
             else:
                 boot.warn(str(exc))
+            return None
+    if found.rejected or found.truncated:  # an odd file already: check it now, to say it all in one line
+        found = found.checked()
+        if not found.der:
+            boot.warn(
+                "CA file %s holds no certificate OpenSSL can load (%s)"
+                % (settings.ca_path, "; ".join(_problems(found)))
+            )
             return None
     problems = _problems(found)
     if problems:
@@ -122,13 +131,37 @@ def _describe(der):
     return "%s, sha256 %s" % (subject, hashlib.sha256(der).hexdigest())
 
 
+def checked_certificates():
+    """The CA's certificates that OpenSSL loads (``None`` without any): for files built from them."""
+    found = certificates(wait=False)
+    return None if found is None else _checked(found)
+
+
+def _checked(found):
+    """``found`` less what OpenSSL refuses, checked once per process; the refusal is the one line."""
+    global _certificates, _refused
+    checked = found.checked()
+    if checked is not found and _certificates is found:
+        _certificates = checked if checked.der else None
+        _refused = not checked.der
+        boot.warn("CA file %s: %s" % (boot.settings.ca_path, "; ".join(_problems(checked))))
+    return checked if checked.der else None
+
+
 def load_into(context, load_verify_locations):
     """Add the CA to ``context`` with the given (unpatched) loader; no-op without a CA."""
     found = certificates()
-    if found is not None:
+    if found is None:
+        return
+    try:
         load_verify_locations(context, cadata=found.cadata)
-        if not _strict_checked:
-            _check_strict(found)
+    except OSError:  # ssl.SSLError: a block OpenSSL refuses, found only now (checking costs a context)
+        found = _checked(found)
+        if found is None:
+            return
+        load_verify_locations(context, cadata=found.cadata)
+    if not _strict_checked:
+        _check_strict(found)
 
 
 def _check_strict(found):

@@ -32,15 +32,42 @@ class CACertificates:
     or cut short).
     """
 
-    __slots__ = ("der", "cadata", "has_private_key", "rejected", "truncated")
+    __slots__ = ("der", "cadata", "has_private_key", "rejected", "truncated", "positions", "_checked")
 
-    def __init__(self, der, has_private_key=False, rejected=(), truncated=False):
+    def __init__(
+        self, der, has_private_key=False, rejected=(), truncated=False, positions=None, checked=False
+    ):
         self.der = tuple(der)
         # The form ``SSLContext.load_verify_locations(cadata=...)`` takes; built once, used per context.
         self.cadata = b"".join(self.der)
         self.has_private_key = has_private_key
         self.rejected = tuple(rejected)
         self.truncated = truncated
+        self.positions = tuple(positions) if positions is not None else tuple(range(1, len(self.der) + 1))
+        self._checked = self if checked else None
+
+    def checked(self):
+        """These certificates less those OpenSSL cannot load: what a bundle, a text or a context may
+        hold. Checked in a scratch context the first time only (creating one is a cost every process
+        would pay at its first TLS use, so the CA is not checked until something needs it)."""
+        if self._checked is None:
+            refused = openssl_rejects(self.der)
+            if not refused:
+                self._checked = self
+            else:
+                keep = [index for index in range(len(self.der)) if index not in refused]
+                rejected = list(self.rejected)
+                rejected.extend((self.positions[index], self.der[index], refused[index]) for index in refused)
+                rejected.sort(key=lambda item: item[0])
+                self._checked = CACertificates(
+                    [self.der[index] for index in keep],
+                    self.has_private_key,
+                    rejected,
+                    self.truncated,
+                    [self.positions[index] for index in keep],
+                    checked=True,
+                )
+        return self._checked
 
 
 def der_to_pem(der):
@@ -72,12 +99,13 @@ def read_ca_file(path):
         os.close(fd)
 
 
-def parse_pem(data, source="CA file", check=True):
+def parse_pem(data, source="CA file", check=False):
     """Certificates in ``data`` (PEM bytes); raises CAFileError with one sentence when none is usable.
 
     One bad block breaks nothing: a block that does not decode to one DER certificate, or (with
-    ``check``) that OpenSSL cannot load, is left out and listed in ``rejected``; the others are
-    used. Text around the blocks may be anything (bundles carry UTF-8 comments).
+    ``check``, else later through ``CACertificates.checked()``) that OpenSSL cannot load, is left
+    out and listed in ``rejected``; the others are used. Text around the blocks may be anything
+    (bundles carry UTF-8 comments).
     """
     if not data.strip():
         raise CAFileError("%s is empty" % source, incomplete=True)
@@ -114,11 +142,8 @@ def parse_pem(data, source="CA file", check=True):
             positions.append(count)
         position = end + len(END)
     if check and der_certificates:
-        refused = openssl_rejects(der_certificates)
-        for index in sorted(refused, reverse=True):
-            rejected.append((positions[index], der_certificates[index], refused[index]))
-            del der_certificates[index]
-        rejected.sort(key=lambda item: item[0])
+        checked = CACertificates(der_certificates, has_private_key, rejected, truncated, positions).checked()
+        der_certificates, rejected, positions = list(checked.der), list(checked.rejected), checked.positions
     if not der_certificates:
         if truncated:
             raise CAFileError("%s is truncated: a certificate has no END line" % source, incomplete=True)
@@ -134,7 +159,7 @@ def parse_pem(data, source="CA file", check=True):
         if not data.isascii():
             raise CAFileError("%s is not PEM text (binary data)" % source)
         raise CAFileError("%s contains no PEM certificate" % source)
-    return CACertificates(der_certificates, has_private_key, rejected, truncated)
+    return CACertificates(der_certificates, has_private_key, rejected, truncated, positions, checked=check)
 
 
 def openssl_rejects(der_certificates):
@@ -182,8 +207,8 @@ def _is_der_sequence(der):
     return header + length == len(der)
 
 
-def read(path):
+def read(path, check=False):
     """The certificates of the CA file at ``path``; raises CAFileError with one sentence."""
     if not os.path.isabs(path):  # after a chdir it would name another file
         raise CAFileError("CA path %s is not absolute (SANDBOX_CA_CERT must be)" % path)
-    return parse_pem(read_ca_file(path), source="CA file %s" % path)
+    return parse_pem(read_ca_file(path), source="CA file %s" % path, check=check)

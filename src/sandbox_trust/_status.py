@@ -54,7 +54,7 @@ def inspect_ca(path):
     state = CAState(path)
     now = datetime.datetime.now(datetime.timezone.utc)
     try:
-        state.certificates = _cafile.read(path)
+        state.certificates = _cafile.read(path, check=True)
     except _cafile.CAFileError as exc:
         state.present = not exc.absent
         state.landed = not exc.incomplete
