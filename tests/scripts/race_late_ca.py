@@ -43,10 +43,10 @@ class Race:
             self.reads.append((time.monotonic(), "read"))
             return data
 
-        def counting_parse(data, source="CA file"):
+        def counting_parse(data, source="CA file", **options):
             if source.startswith("CA file"):  # the CA's; a hashed directory of the roots parses its base too
                 self.parses.append(time.monotonic())
-            return original_parse(data, source)
+            return original_parse(data, source, **options)
 
         _cafile.read_ca_file, _cafile.parse_pem = logged_read, counting_parse
 
