@@ -30,6 +30,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)  # the tests' harness builds the wheel and knows this machine's install settings
+from tests.harness import build_wheel, install_env  # noqa: E402 - after the path it needs
+
 PLUGIN = os.path.join(HERE, "peer_outcomes.py")
 STATE_PROBE = os.path.join(HERE, "state_probe.py")
 WORK = os.environ.get("SANDBOX_TRUST_PEERS_WORK") or os.path.join(
@@ -46,11 +49,6 @@ PYTEST_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:randomly", "-q", "--durati
 def log(message):
     sys.stderr.write("[peers] %s\n" % message)
     sys.stderr.flush()
-
-
-def install_env():
-    """Installs and downloads use this machine's own settings: its registry access may need them."""
-    return dict(os.environ)
 
 
 def scrubbed_env(home, **extra):
@@ -88,19 +86,6 @@ def pinned_version(requirements, name):
             if line.lower().startswith(name + "=="):
                 return line.split("==", 1)[1].split(";")[0].strip()
     raise SystemExit("%s is not pinned in %s" % (name, requirements))
-
-
-def build_wheel(out):
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, ROOT],
-        check=True,
-        env=install_env(),
-        stdout=subprocess.DEVNULL,
-    )
-    (name,) = [n for n in os.listdir(out) if n.startswith("sandbox_trust-") and n.endswith(".whl")]
-    return os.path.join(out, name)
 
 
 def make_ca(path):
