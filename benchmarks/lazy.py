@@ -21,7 +21,7 @@ import threading
 import time
 import zipfile
 
-from lab import log, scrubbed_env
+from lab import log, scrubbed_env, servers
 from startup import count
 
 PIP_PACKAGES = tuple("lazy-roots-bench-%d" % number for number in range(1, 7))
@@ -74,29 +74,6 @@ def _index(root):
             f.write('<!DOCTYPE html><a href="../../files/%s#sha256=%s">%s</a>\n' % (name, digest, name))
 
 
-class _Index(http.server.ThreadingHTTPServer):
-    """HTTP/1.0, as SimpleHTTPRequestHandler speaks it: every request is a new TLS connection."""
-
-    daemon_threads = True
-
-    def __init__(self, root, context):
-        self.context = context
-        handler = _quiet_handler(root)
-        super().__init__(("127.0.0.1", 0), handler)
-
-    def get_request(self):
-        sock, address = super().get_request()
-        sock.settimeout(10)
-        try:
-            return self.context.wrap_socket(sock, server_side=True), address
-        except (ssl.SSLError, OSError):
-            sock.close()
-            raise
-
-    def handle_error(self, request, client_address):
-        pass
-
-
 def _quiet_handler(root):
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
@@ -134,7 +111,8 @@ def measure(venv, home, certs, origin, scratch, rounds):
     leaf = origin.ca.issue_cert("localhost", "127.0.0.1")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     leaf.configure_cert(context)
-    server = _Index(root, context)
+    # HTTP/1.0, as SimpleHTTPRequestHandler speaks it: every request is a new TLS connection.
+    server = servers.TLSServer(("127.0.0.1", 0), context, _quiet_handler(root))
     url = "https://localhost:%d/simple/" % server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     aiohttp, pip = {}, {name: [] for name in configs}

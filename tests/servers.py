@@ -41,12 +41,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class _TLSServer(http.server.ThreadingHTTPServer):
+class TLSServer(http.server.ThreadingHTTPServer):
+    """A threaded HTTPS server: ``handler`` (default: ``200 ok`` and WebSocket upgrades) behind TLS."""
+
     daemon_threads = True
 
-    def __init__(self, address, context):
+    def __init__(self, address, context, handler=_Handler):
         self.context = context
-        super().__init__(address, _Handler)
+        super().__init__(address, handler)
 
     def get_request(self):
         sock, address = super().get_request()
@@ -72,7 +74,7 @@ class Origin:
         leaf = self.ca.issue_cert(hostname, "127.0.0.1")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         leaf.configure_cert(context)
-        self._server = _TLSServer(("127.0.0.1", 0), context)
+        self._server = TLSServer(("127.0.0.1", 0), context)
         self.port = self._server.server_address[1]
         self.url = "https://%s:%d/" % (hostname, self.port)
 

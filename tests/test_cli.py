@@ -156,7 +156,7 @@ class MintedOrigin:
         context.load_cert_chain(
             os.path.join(self.directory, name + ".leaf.pem"), os.path.join(self.directory, name + ".leaf.key")
         )
-        self._server = servers._TLSServer(("127.0.0.1", 0), context)
+        self._server = servers.TLSServer(("127.0.0.1", 0), context)
         self.port = self._server.server_address[1]
         self.url = "https://localhost:%d/" % self.port
 

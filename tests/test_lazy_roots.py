@@ -105,7 +105,7 @@ class Origin:
             )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certfile, keyfile)
-        self._server = servers._TLSServer(("127.0.0.1", 0), context)
+        self._server = servers.TLSServer(("127.0.0.1", 0), context)
         self.url = "https://localhost:%d/" % self._server.server_address[1]
 
     def __enter__(self):
