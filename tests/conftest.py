@@ -101,6 +101,13 @@ def intercept(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def private(tmp_path_factory):
+    """An origin signed by the user's own CA: what their variables and an app's settings name."""
+    with servers.Origin(tmp_path_factory.mktemp("private")) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="session")
 def unrelated(tmp_path_factory):
     """An origin signed by a CA nobody trusts: every client must reject it, always."""
     with servers.Origin(tmp_path_factory.mktemp("unrelated")) as origin:

@@ -10,18 +10,10 @@ import subprocess
 
 import pytest
 
-from tests import servers
 from tests.harness import SYSTEM_BUNDLE
 
 CHILD_PROBES = ("child_curl", "child_git", "child_node")
 PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
-
-
-@pytest.fixture(scope="module")
-def private(tmp_path_factory):
-    """An origin signed by the user's own private CA, which the user's variables point at."""
-    with servers.Origin(tmp_path_factory.mktemp("private")) as origin:
-        yield origin
 
 
 @pytest.fixture(scope="module")

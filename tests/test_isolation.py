@@ -13,7 +13,6 @@ import subprocess
 
 import pytest
 
-from tests import servers
 from tests.harness import SYSTEM_BUNDLE, last_json, script
 from tests.test_more_clients import GrpcOrigin
 from tests.test_patches import assert_patch_cycle
@@ -26,13 +25,6 @@ T, R = "trusted", "rejected"
 @pytest.fixture(scope="module")
 def venv(make_venv):
     return make_venv(*ISOLATION_CLIENTS)
-
-
-@pytest.fixture(scope="module")
-def private(tmp_path_factory):
-    """An origin signed by the user's own CA: what their variables and the app's settings name."""
-    with servers.Origin(tmp_path_factory.mktemp("private")) as origin:
-        yield origin
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.harness import PROBES, SYSTEM_BUNDLE, last_json, load_boot, script
-from tests.test_isolation import ISOLATION_PROBES, fingerprints, private, venv  # noqa: F401 - shared fixtures
+from tests.test_isolation import ISOLATION_PROBES, fingerprints, venv  # noqa: F401 - shared fixtures
 
 PARENT = script("isolation_parent")
 T, R = "trusted", "rejected"
