@@ -44,6 +44,10 @@ SUITES = {"requests": "src", "httpx": "httpx"}
 STATES = ("with", "without")
 # No .pytest_cache left in the suite, no random order, the slowest tests in the log, our reporter.
 PYTEST_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:randomly", "-q", "--durations=5", "-p", "peer_outcomes")
+# Upstream tests that fail at random in either state (a garbage-collected async generator turns
+# into PytestUnraisableExceptionWarning): seen failing without the package in one CI run and with it,
+# twice in a row, in the next. They cannot tell the states apart.
+FLAKY = {"httpx": ("tests/test_timeouts.py::test_write_timeout[trio]",)}
 
 
 def log(message):
@@ -201,7 +205,9 @@ class Suite:
         out = os.path.join(self.results, "%s-%s.jsonl" % (tag, state))
         os.makedirs(self.results, exist_ok=True)
         self.exported[state] = self.check_state(state, ca)
-        args = [self.python, "-m", "pytest", *PYTEST_OPTIONS, "--peer-outcomes", out, *(nodeids or ["tests"])]
+        deselect = [option for nodeid in FLAKY.get(self.name, ()) for option in ("--deselect", nodeid)]
+        args = [self.python, "-m", "pytest", *PYTEST_OPTIONS, *deselect, "--peer-outcomes", out]
+        args += nodeids or ["tests"]
         started, before = time.monotonic(), os.times()
         # cwd is the unpacked sdist: `python -m pytest` puts it on sys.path, so the plugin imports
         process = subprocess.run(
