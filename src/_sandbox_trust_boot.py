@@ -1,13 +1,14 @@
 """Interpreter start for sandbox-trust: decide, install the import hook, export variables.
 
-``sandbox_trust.pth`` imports this module only when there is something to do (the CA file exists
-or interception is declared) and the user has not opted out. It runs inside ``site``, in every
+``sandbox_trust.pth`` imports this module only when there may be something to do (the CA file
+exists, interception is declared, or an opted-out child has a parent's exports to undo), and the
+import itself starts sandbox-trust (see the end of this module). It runs inside ``site``, in every
 Python process, so it is a single top-level module (each extra import is a measurable share of a
 start: docs/design.md, "Startup") and imports nothing that ``site`` has not imported already:
-``os`` and ``sys``. Everything heavier (PEM parsing, bundle building, the patches themselves) lives
-in ``sandbox_trust`` and is loaded only when its moment comes: this module is the base layer, and
-it reaches the package only through its two lazy entry points (a patch target was imported; the
-cache missed a bundle).
+``os`` and ``sys``. Everything heavier (PEM parsing, bundle building, the patches, the debug
+lines) lives in ``sandbox_trust`` and is loaded only when its moment comes: this module is the
+base layer. Its functions are explained in comments, not docstrings: a docstring is one more
+constant loaded at every start.
 """
 
 import os
@@ -74,34 +75,31 @@ SYSTEM_BUNDLE_CANDIDATES = (
 
 
 _FS_ENCODING = sys.getfilesystemencoding()  # fixed once the interpreter has started
+# The bytes dict behind os.environ (CPython on POSIX); None elsewhere, where os.environ is used.
+_ENVIRON_BYTES = getattr(os.environ, "_data", None) if os.name == "posix" else None
 
 
+# ``os.environ.get(name)``, read from the bytes dict as os.environ itself does (same key, same
+# decoding) but without its Python-level calls: os.environ answers a miss by raising and catching
+# a KeyError, and start-up asks about ~30 names, most of them unset (docs/design.md, "Startup").
 def getenv(name):
-    """``os.environ.get(name)`` without the cost of a miss.
-
-    ``os.environ`` answers an unset name by raising and catching a KeyError in Python; start-up asks
-    about ~30 names, most of them unset. The bytes dict behind ``os.environ`` (CPython on POSIX)
-    answers a miss without one (docs/design.md, "Startup"); a hit still goes through the public API.
-    """
-    data = getattr(os.environ, "_data", None)
-    if data is not None and os.name == "posix":
-        if name.encode(_FS_ENCODING, "surrogateescape") not in data:  # the key os.environ would use
-            return None
-    return os.environ.get(name)
+    if _ENVIRON_BYTES is None:
+        return os.environ.get(name)
+    value = _ENVIRON_BYTES.get(name.encode(_FS_ENCODING, "surrogateescape"))
+    return None if value is None else value.decode(_FS_ENCODING, "surrogateescape")
 
 
-def setenv(name, value):
-    """``os.environ[name] = value`` without its Python-level encoding calls; the same effect.
-
-    A start exports about a dozen variables; ``os.environ.__setitem__`` encodes the key and the
-    value through two Python functions each time. Same bytes dict as ``getenv``, same fallback.
-    """
-    data = getattr(os.environ, "_data", None)
-    if data is not None and os.name == "posix":
+# ``os.environ.update(values)`` with the same effect, through the same dict as ``getenv``: a start
+# exports about a dozen variables, and os.environ encodes each key and value in Python.
+def setenv(values):
+    if _ENVIRON_BYTES is None:
+        os.environ.update(values)
+        return
+    for name, value in values.items():
         os.putenv(name, value)
-        data[name.encode(_FS_ENCODING, "surrogateescape")] = value.encode(_FS_ENCODING, "surrogateescape")
-    else:
-        os.environ[name] = value
+        _ENVIRON_BYTES[name.encode(_FS_ENCODING, "surrogateescape")] = value.encode(
+            _FS_ENCODING, "surrogateescape"
+        )
 
 
 # types.SimpleNamespace, without importing types: creating a class at start costs more than the
@@ -109,15 +107,14 @@ def setenv(name, value):
 Namespace = type(sys.implementation)
 
 
+# The environment variables of the README's configuration table, read once: a namespace.
+#
+# Switches are on only for exactly "1" (and SANDBOX_TRUST_EXPORT_ENV off only for "0"), the same
+# test the .pth line makes before importing this module. Any other value acts as unset;
+# ``sandbox_trust._start_report.ignored_settings`` names those values, for ``status`` and a debug line.
 def read_settings(environ=None):
-    """The environment variables of the README's configuration table, read once: a namespace.
-
-    Switches are on only for exactly "1" (and SANDBOX_TRUST_EXPORT_ENV off only for "0"), the same
-    test the .pth line makes before importing this module. Any other value acts as unset;
-    ``ignored_settings`` names those values, for ``status`` and a debug line.
-    """
     get = getenv if environ is None else environ.get
-    timeout, timeout_problem = _timeout(get("SANDBOX_TRUST_TIMEOUT"))
+    timeout, timeout_problem = parse_timeout(get("SANDBOX_TRUST_TIMEOUT"))
     return Namespace(
         ca_path=get("SANDBOX_CA_CERT") or DEFAULT_CA_PATH,
         declared=get("SANDBOX_INTERCEPT_HTTPS") == "1",
@@ -131,8 +128,8 @@ def read_settings(environ=None):
     )
 
 
-def _timeout(value):
-    """``(seconds, None)``, or ``(DEFAULT_TIMEOUT, the sentence to say)`` for a value out of bounds."""
+# ``(seconds, None)``, or ``(DEFAULT_TIMEOUT, the sentence to say)`` for a value out of bounds.
+def parse_timeout(value):
     if not value:
         return DEFAULT_TIMEOUT, None
     try:
@@ -143,26 +140,6 @@ def _timeout(value):
         return seconds, None
     problem = "SANDBOX_TRUST_TIMEOUT=%r is not a number of seconds from 0 to %d; using %g"
     return DEFAULT_TIMEOUT, problem % (value[:40], MAX_TIMEOUT, DEFAULT_TIMEOUT)
-
-
-def ignored_settings(environ=None):
-    """``((variable, value, accepted values), ...)`` for each value that acts as unset."""
-    get = getenv if environ is None else environ.get
-    found = []
-    for name in (
-        "SANDBOX_INTERCEPT_HTTPS",
-        "SANDBOX_TRUST_DISABLE",
-        "SANDBOX_TRUST_DEBUG",
-        "SANDBOX_TRUST_EXPORT_ENV",
-        "SANDBOX_TRUST_LAZY_ROOTS",
-    ):
-        value = get(name)
-        if value not in (None, "", "0", "1"):  # "" is as good as unset
-            found.append((name, value, ("1", "0")))
-    timeout = get("SANDBOX_TRUST_TIMEOUT")
-    if _timeout(timeout)[1]:  # garbage, inf, nan, negative or above the bound
-        found.append(("SANDBOX_TRUST_TIMEOUT", timeout, ("a number of seconds from 0 to %d" % MAX_TIMEOUT,)))
-    return tuple(found)
 
 
 settings = read_settings()
@@ -177,8 +154,8 @@ def debug(message):
         sys.stderr.write("sandbox-trust: debug: %s\n" % message)
 
 
+# Say one line about a real problem: the first of a process; later ones only in debug.
 def warn(message):
-    """Say one line about a real problem: the first of a process; later ones only in debug."""
     global _warned
     if _warned:
         debug(message)
@@ -187,8 +164,8 @@ def warn(message):
     sys.stderr.write("sandbox-trust: %s\n" % message)
 
 
+# Report the exception being handled; sandbox-trust never raises into its host.
 def internal_error(where):
-    """Report the exception being handled; sandbox-trust never raises into its host."""
     exc = sys.exc_info()[1]
     warn("internal error in %s: %s: %s (SANDBOX_TRUST_DEBUG=1 shows more)" % (where, type(exc).__name__, exc))
     if settings.debug:
@@ -200,26 +177,27 @@ def internal_error(where):
 # --- what was exported, for readers in this process and for children ---------------------------
 
 
+# ``{name: (before, exported)}`` as one value: per name, ``NAME=`` and two fields.
+#
+# A field is ``-`` (unset) or ``<length>:<value>``: every character but NUL (which no environment
+# value holds) survives, and a child parses it with ``partition`` and slices, without json.
 def encode_record(record):
-    """``{name: (before, exported)}`` as one value: per name, ``NAME=`` and two fields.
-
-    A field is ``-`` (unset) or ``<length>:<value>``: every character but NUL (which no environment
-    value holds) survives, and a child parses it with ``partition`` and slices, without json.
-    """
-    return "".join(
-        "%s=%s%d:%s" % (name, "-" if before is None else "%d:%s" % (len(before), before), len(after), after)
-        for name, (before, after) in record.items()
-    )
+    fields = []
+    for name, (before, after) in record.items():
+        if before is None:
+            fields.append(f"{name}=-{len(after)}:{after}")
+        else:
+            fields.append(f"{name}={len(before)}:{before}{len(after)}:{after}")
+    return "".join(fields)
 
 
+# What a parent recorded, for the names that still hold exactly what it exported.
+#
+# Inherited environment is not trusted: anything ``encode_record`` could not have written raises
+# ``ValueError``; an entry only ever maps a variable's current value back to the value it
+# replaced, which whoever wrote the environment could have set directly, and only for a name in
+# EXPORTED_VARIABLES (docs/design.md, "Isolation").
 def decode_record(text, get=None):
-    """What a parent recorded, for the names that still hold exactly what it exported.
-
-    Inherited environment is not trusted: anything ``encode_record`` could not have written raises
-    ``ValueError``; an entry only ever maps a variable's current value back to the value it
-    replaced, which whoever wrote the environment could have set directly, and only for a name in
-    EXPORTED_VARIABLES (docs/design.md, "Isolation").
-    """
     get = get or getenv
     record = {}
     while text:
@@ -258,15 +236,15 @@ def inherited_record():
 export_record = inherited_record()
 
 
+# ``name`` as it would be without sandbox-trust in this process or its ancestors.
 def original(name):
-    """``name`` as it would be without sandbox-trust in this process or its ancestors."""
     value = getenv(name)
     entry = export_record.get(name)
     return entry[0] if entry is not None and value == entry[1] else value
 
 
+# Put back what the variables held before any ancestor exported them (this process opted out).
 def restore_inherited():
-    """Put back what the variables held before any ancestor exported them (this process opted out)."""
     for name, (before, _after) in export_record.items():
         if before is None:
             os.environ.pop(name, None)
@@ -304,12 +282,11 @@ def apply_patch(module_name):
 _finding = set()  # target names being looked up by find_spec itself: its re-entrancy guard
 
 
+# ``sys.meta_path`` protocol: patch the modules of ``PATCH_TARGETS`` once they load.
+#
+# It answers ``None`` at once for every other name; for a target it asks the finders behind it,
+# then wraps the loader's ``exec_module`` so the patch runs right after the module body.
 def find_spec(fullname, path=None, target=None):
-    """``sys.meta_path`` protocol: patch the modules of ``PATCH_TARGETS`` once they load.
-
-    It answers ``None`` at once for every other name; for a target it asks the finders behind it,
-    then wraps the loader's ``exec_module`` so the patch runs right after the module body.
-    """
     if fullname not in PATCH_TARGETS or fullname in _finding:
         return None
     _finding.add(fullname)
@@ -345,9 +322,10 @@ FINDER = Namespace(find_spec=find_spec, is_sandbox_trust_finder=True)
 
 
 def install_hook():
-    if any(getattr(finder, "is_sandbox_trust_finder", False) for finder in sys.meta_path):
-        debug("import hook already installed")
-        return
+    for finder in sys.meta_path:  # a loop: a generator here costs ~10k instructions at every start
+        if getattr(finder, "is_sandbox_trust_finder", False):
+            debug("import hook already installed")
+            return
     sys.meta_path.insert(0, FINDER)
     # A fork while another thread is inside find_spec must not leave the child's lookups skipped.
     os.register_at_fork(after_in_child=_finding.clear)
@@ -361,17 +339,16 @@ def install_hook():
 # --- variables for child processes ---------------------------------------------------------
 
 
+# Private cache directories, in order of preference (a generator: the first usually wins).
+#
+# Absolute paths only: a relative location would mean something else after a ``chdir`` (and in
+# every child that inherits the exported paths), so a relative variable counts as unset, as
+# the XDG spec says.
 def cache_candidates():
-    """Private cache directories, in order of preference (a generator: the first usually wins).
-
-    Absolute paths only: a relative location would mean something else after a ``chdir`` (and in
-    every child that inherits the exported paths), so a relative variable counts as unset, as
-    the XDG spec says.
-    """
     cache_dir = settings.cache_dir
     if cache_dir:
         if cache_dir[:1] == "/":
-            yield cache_dir
+            yield cache_dir.rstrip("/") or "/"
             return
         warn("ignoring SANDBOX_TRUST_CACHE_DIR=%s: not an absolute path" % cache_dir)
     home = getenv("XDG_CACHE_HOME")
@@ -388,16 +365,15 @@ def cache_candidates():
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
+# An fd for the directory ``path`` if nobody but this user and root can change what it names.
+#
+# OpenSSH's StrictModes, checked race-free: every directory from ``/`` down is opened relative
+# to the one before with ``O_NOFOLLOW`` and must be owned by root or this user and not writable
+# by group or others, except a sticky one (``/tmp``) entered towards a directory of this user's;
+# the last must be this user's. This is the common case, walked on every start; anything else
+# (a symlink on the way, a directory to create, a refusal to explain) goes to the full walk of
+# ``sandbox_trust._cachedir``, which also says the one line.
 def open_private_dir(path, create=False):
-    """An fd for the directory ``path`` if nobody but this user and root can change what it names.
-
-    OpenSSH's StrictModes, checked race-free: every directory from ``/`` down is opened relative
-    to the one before with ``O_NOFOLLOW`` and must be owned by root or this user and not writable
-    by group or others, except a sticky one (``/tmp``) entered towards a directory of this user's;
-    the last must be this user's. This is the common case, walked on every start; anything else
-    (a symlink on the way, a directory to create, a refusal to explain) goes to the full walk of
-    ``sandbox_trust._cachedir``, which also says the one line.
-    """
     if not create and path[:1] == "/":
         uid = os.geteuid()
         fd = os.open("/", _DIRECTORY_FLAGS)
@@ -432,28 +408,21 @@ def open_private_dir(path, create=False):
     return _cachedir.open_private_dir(path, create)
 
 
+# Identity of a file's current version, cheap enough for every start (one stat).
+#
+# ctime is in it because no user can set it: a file rewritten in place with its inode, size and
+# mtime kept (``cp -p``, ``touch -r``, an image layer) still gets a new signature.
 def file_signature(path):
-    """Identity of a file's current version, cheap enough for every start (one stat).
-
-    ctime is in it because no user can set it: a file rewritten in place with its inode, size and
-    mtime kept (``cp -p``, ``touch -r``, an image layer) still gets a new signature.
-    """
     st = os.stat(path)
     return "%x.%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def default_roots_file():
-    """The system bundle, else certifi's (found, not imported): the roots OpenSSL's users extend."""
-    return default_bases()["system"]
-
-
+# ``{"system" | "certifi" | "grpc": bundle path or None}``: each tool's default roots.
+#
+# One walk of ``sys.path`` finds certifi and grpc together (``os.access``: no exception per miss);
+# relative entries (the working directory) are never looked at. A missing one falls back to the
+# system bundle, and the system bundle to certifi's.
 def default_bases():
-    """``{"system" | "certifi" | "grpc": bundle path or None}``: each tool's default roots.
-
-    One walk of ``sys.path`` finds certifi and grpc together (``os.access``: no exception per miss);
-    relative entries (the working directory) are never looked at. A missing one falls back to the
-    system bundle, and the system bundle to certifi's.
-    """
     system = None
     for path in SYSTEM_BUNDLE_CANDIDATES:
         if os.path.isfile(path):
@@ -469,14 +438,13 @@ def default_bases():
     return {"system": system or certifi, "certifi": certifi or system, "grpc": grpc or system}
 
 
+# ``{variable: what to extend, or None for the CA alone}``: user values win.
+#
+# What to extend is a bundle path, or a tuple of a bundle and CA directories (see
+# DIRECTORY_VARIABLES). Values are read as they were before any sandbox-trust export (see
+# ``original``), so a child rebuilds from its parent's bases rather than extending its bundles.
+# ``values``: those of EXPORTED_VARIABLES, when the caller has read them already.
 def planned_exports(environ=None, values=None):
-    """``{variable: what to extend, or None for the CA alone}``: user values win.
-
-    What to extend is a bundle path, or a tuple of a bundle and CA directories (see
-    DIRECTORY_VARIABLES). Values are read as they were before any sandbox-trust export (see
-    ``original``), so a child rebuilds from its parent's bases rather than extending its bundles.
-    ``values``: those of EXPORTED_VARIABLES, when the caller has read them already.
-    """
     bases = default_bases()
     if environ is not None:
         get = environ.get
@@ -485,34 +453,37 @@ def planned_exports(environ=None, values=None):
     if values is None:
         values = {name: get(name) for name in EXPORTED_VARIABLES}
     plan = {}
-    for name in EXPORTED_VARIABLES:
+    for name in REPLACE_VARIABLES:
         value = values[name]
         if value:
             plan[name] = value
-        elif name in REPLACE_VARIABLES:
-            default_base = bases[DEFAULT_BASES.get(name, "system")]
-            base = values.get(FALLBACK_VARIABLES.get(name)) or default_base
-            directories = get(DIRECTORY_VARIABLES[name]) if name in DIRECTORY_VARIABLES else None
+            continue
+        default_base = bases[DEFAULT_BASES.get(name, "system")]
+        base = values.get(FALLBACK_VARIABLES.get(name)) or default_base
+        if name in DIRECTORY_VARIABLES:
+            directories = get(DIRECTORY_VARIABLES[name])
             if directories:  # a list, written as PATH is (OpenSSL's own syntax)
                 found = tuple(path for path in directories.split(os.pathsep) if os.path.isdir(path))
                 if found:  # beside them curl reads its built-in bundle, not SSL_CERT_FILE
                     base = ((default_base,) if default_base else ()) + found
-            if base:  # never the CA alone: that would distrust every public root
-                plan[name] = base
-        elif name in ADD_VARIABLES:
-            plan[name] = None
+        if base:  # never the CA alone: that would distrust every public root
+            plan[name] = base
+    for name in EXTEND_ONLY_VARIABLES:
+        if values[name]:
+            plan[name] = values[name]
+    for name in ADD_VARIABLES:
+        plan[name] = values[name] or None
     return plan
 
 
+# Point the CA variables for child processes at merged bundles, so those processes trust the CA.
+#
+# Warm path (every start after the first): one ``readlink`` per distinct base, in the private
+# cache, keyed by the CA's and the base's stat signatures. Cold path: the CA is parsed (unless the
+# caller hands over its ``certificates``) and ``sandbox_trust._bundles`` builds what is missing.
+# Runs once per process: at start when the CA is there, else when it lands. What it exported is
+# recorded in ``export_record`` and, for children, in RECORD_VARIABLE.
 def export_environment(certificates=None):
-    """Point the CA variables for child processes at merged bundles, so those processes trust the CA.
-
-    Warm path (every start after the first): one ``readlink`` per distinct base, in the private
-    cache, keyed by the CA's and the base's stat signatures. Cold path: the CA is parsed (unless the
-    caller hands over its ``certificates``) and ``sandbox_trust._bundles`` builds what is missing.
-    Runs once per process: at start when the CA is there, else when it lands. What it exported is
-    recorded in ``export_record`` and, for children, in RECORD_VARIABLE.
-    """
     global _exported
     if not settings.export or _exported:
         return False
@@ -556,32 +527,24 @@ def export_environment(certificates=None):
             if before != path:  # a value that already is this bundle is the user's own
                 export_record[name] = (before, path)
             if current[name] != path:
-                setenv(name, path)
                 changed[name] = path
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
+        setenv(changed)
         if export_record:
             record = encode_record(export_record)
             if getenv(RECORD_VARIABLE) != record:
-                setenv(RECORD_VARIABLE, record)
-    if settings.debug:  # skip the formatting on every ordinary start
-        extended = [name for name in changed if export_record.get(name, (None,))[0]]  # the user had set these
-        debug(
-            "exported %d variable(s), %d created, %d extended from your value%s; bundles: %s"
-            % (
-                len(changed),
-                len(changed) - len(extended),
-                len(extended),
-                " (%s)" % ", ".join(extended) if extended else "",
-                ", ".join(sorted(set(changed.values()))) or "none new (already set, e.g. by a parent)",
-            )
-        )
+                setenv({RECORD_VARIABLE: record})
+    if settings.debug:
+        from sandbox_trust import _start_report
+
+        _start_report.debug_exports(changed)
     return True
 
 
+# The name of the symlink that maps (CA version, base version) to a merged bundle.
 def index_name(base, ca_signature):
-    """The name of the symlink that maps (CA version, base version) to a merged bundle."""
     if isinstance(base, tuple):  # a directory's signature changes when its entries do
         base_signature = "+".join(file_signature(path) for path in base)
     else:
@@ -598,14 +561,14 @@ def cached_bundle(cache_fd, directory, base, ca_signature):
         return None
     if "/" in name or mode & 0o170000 != 0o100000:
         return None
-    return os.path.join(directory, name)
+    return directory + "/" + name  # directory is absolute and name a plain file name
 
 
 # --- start -------------------------------------------------------------------------------
 
 
+# Runs when the .pth line imports this module (below); never raises, never prints to stdout.
 def boot():
-    """Called by ``sandbox_trust.pth``; never raises, never prints to stdout."""
     global _booted
     if _booted:  # a venv may process the same .pth twice; a second copy imports this same module
         return
@@ -621,15 +584,10 @@ def boot():
         if settings.timeout_problem and settings.declared:  # the timeout matters only then
             warn(settings.timeout_problem)
         present = os.path.exists(settings.ca_path)
-        if settings.debug:  # no formatting on an ordinary start
-            declared = ", interception declared" if settings.declared else ""
-            debug("CA %s: %s%s" % (settings.ca_path, "present" if present else "absent", declared))
-            ignored = ignored_settings()
-            if ignored:
-                debug(
-                    "ignored, as if unset: %s"
-                    % "; ".join("%s=%r (accepted: %s)" % (n, v, " or ".join(a)) for n, v, a in ignored)
-                )
+        if settings.debug:  # the lines' code is loaded only then (docs/design.md, "Startup")
+            from sandbox_trust import _start_report
+
+            _start_report.debug_start(present)
         if not present and not settings.declared:
             return
         install_hook()
@@ -637,3 +595,11 @@ def boot():
             export_environment()
     except Exception:
         internal_error("start-up")
+
+
+# The .pth line only imports this module: a call in the line would be compiled and run twice at
+# every start (docs/design.md, "Startup"). So the first import starts sandbox-trust, unless it
+# comes from the package (``sandbox_trust`` is imported first: the CLI, the patches) or is a copy
+# loaded under another name (the tests' ``load_boot``).
+if __name__ == "_sandbox_trust_boot" and "sandbox_trust" not in sys.modules:
+    boot()

@@ -73,6 +73,7 @@ def test_pth_processed_twice_installs_once(run, twice_venv, intercept):
         "patched": True,
         "finders_after_copy": 1,
         "patched_after_copy": True,
+        "copy_booted": True,
         "has_ca": True,
     }
     debug = process.stderr.splitlines()

@@ -221,11 +221,16 @@ def bundle_for(base, certificates):
 _DEFAULT_ROOTS = object()  # _found key: skips default_roots_file()'s stat calls once found
 
 
+def default_roots_file():
+    """The system bundle, else certifi's (found, not imported): the roots OpenSSL's users extend."""
+    return boot.default_bases()["system"]
+
+
 def merged_default_roots(certificates):
     """The bundle start-up exports for the default roots (system, else certifi) + CA, or None."""
     path = _found.get(_DEFAULT_ROOTS)
     if path is None:
-        roots = boot.default_roots_file()
+        roots = default_roots_file()
         path = bundle_for(roots, certificates) if roots else None
         if path is not None:
             _found[_DEFAULT_ROOTS] = path

@@ -13,7 +13,7 @@ import sys
 import time
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import __version__, _ca, _cafile, _x509
+from sandbox_trust import __version__, _ca, _cafile, _start_report, _x509
 
 # Who applies VERIFY_X509_STRICT on Python 3.13 (docs/design.md, "Python 3.13 strict verification").
 STRICT_CLIENTS = (
@@ -237,7 +237,7 @@ def collect_status(wait=None):
         "declared": settings.declared,
         "ignored": [
             {"variable": name, "value": value, "accepted": list(accepted)}
-            for name, value, accepted in boot.ignored_settings()
+            for name, value, accepted in _start_report.ignored_settings()
         ],
         "ca_path": settings.ca_path,
         "ca_present": False,
@@ -253,7 +253,7 @@ def collect_status(wait=None):
         "warnings": warnings,
     }
     # A switch the user set to an undocumented value: said whatever else is the case.
-    problems.extend(ignored_sentence(*entry) for entry in boot.ignored_settings())
+    problems.extend(ignored_sentence(*entry) for entry in _start_report.ignored_settings())
     if wait is None:
         state = inspect_ca(settings.ca_path)
     else:

@@ -20,8 +20,14 @@ def finders():
 def main():
     report = {"finders": finders(), "patched": ssl_context.is_applied()}
     del sys.modules["_sandbox_trust_boot"]
-    with open(sys.argv[1]) as f:
-        exec(f.read())
+    # As at a start: the package not imported yet, so importing the copy boots it.
+    package = sys.modules.pop("sandbox_trust")
+    try:
+        with open(sys.argv[1]) as f:
+            exec(f.read())
+    finally:
+        sys.modules["sandbox_trust"] = package
+    report["copy_booted"] = sys.modules["_sandbox_trust_boot"]._booted
     report["finders_after_copy"] = finders()
     report["patched_after_copy"] = ssl_context.is_applied()
     with open(os.environ["SANDBOX_CA_CERT"]) as f:
