@@ -114,7 +114,7 @@ def main():
             results["python"] = main_venv.version
             if "connections" not in args.skip:
                 bind = lab.can_bind_mount()
-                rounds, count, budget = (3, 10, 0.2) if args.quick else (7, 20, 0.3)
+                rounds, count, budget = (3, 10, 0.2) if args.quick else (7, 100, 0.5)
                 results["connections"] = connections.measure(
                     main_venv, home, certs, origin.url, bind, rounds, count, budget
                 )

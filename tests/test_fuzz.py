@@ -287,6 +287,16 @@ def test_settings_never_raise(environ):
     assert s.cache_dir is None or (isinstance(s.cache_dir, str) and s.cache_dir)
 
 
+def subprocess_value(name):
+    """``name`` as a child process sees it: what putenv wrote, not what os.environ holds."""
+    import ctypes
+
+    found = ctypes.CDLL(None).getenv
+    found.restype = ctypes.c_char_p
+    value = found(os.fsencode(name))
+    return None if value is None else os.fsdecode(value)
+
+
 SETTABLE_VALUES = [v for v in ODD_VALUES if "\x00" not in v and "\udcff" not in v]  # putenv refuses these
 GETENV_NAMES = st.sampled_from(NAMES + ["SSL_CERT_FILE", "HOME", "SANDBOX_TRUST_FUZZ_\u00e9"])
 ENV_CHANGES = st.lists(
@@ -295,14 +305,19 @@ ENV_CHANGES = st.lists(
 
 
 @settings(max_examples=150, deadline=None, database=None)
-@given(ENV_CHANGES)
-def test_getenv_agrees_with_os_environ(changes):
-    """The fast-miss reader answers exactly what os.environ.get answers, after any set or unset."""
+@given(ENV_CHANGES, st.lists(st.booleans(), min_size=8, max_size=8))
+def test_getenv_agrees_with_os_environ(changes, through_boot):
+    """getenv answers exactly what os.environ.get answers after any set (by os.environ or by
+    boot.setenv) or unset, and a value boot.setenv wrote is what os.environ and the C level see."""
     saved = {name: os.environ.get(name) for name, _ in changes}
     try:
-        for name, value in changes:
+        for (name, value), by_boot in zip(changes, through_boot):
             if value is None:
                 os.environ.pop(name, None)
+            elif by_boot:
+                boot.setenv({name: value})
+                assert os.environ[name] == value
+                assert subprocess_value(name) == value
             else:
                 os.environ[name] = value
             for probe in {name for name, _ in changes}:

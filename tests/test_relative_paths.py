@@ -14,6 +14,7 @@ import subprocess
 
 import pytest
 
+from tests.conftest import CORE_CLIENTS
 from tests.hardening import PROBES, STRANGER, arena, assert_quiet, probe, readable_copy  # noqa: F401
 from tests.harness import scrubbed_env
 
@@ -49,13 +50,41 @@ def test_relative_locations_export_absolute_paths(run, core_venv, intercept, unr
     _check_exports(report, intercept.url, unrelated.url)
 
 
-def test_no_home_at_all(core_venv, intercept, unrelated, arena):  # noqa: F811
+def _runs_as_stranger(python):
+    command = [
+        "setpriv",
+        "--reuid=%d" % STRANGER,
+        "--regid=%d" % STRANGER,
+        "--clear-groups",
+        python,
+        "-c",
+        "pass",
+    ]
+    return subprocess.run(command, env=scrubbed_env("/"), cwd="/", capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def stranger_venv(core_venv, make_venv):
+    """``core_venv``, if another user can run its interpreter; else the same venv over the system's.
+
+    pyenv keeps its interpreters under ``~/.pyenv``; where that is /root (0700), a second uid
+    cannot load them, so this one test runs in the system Python (the behaviour it checks is
+    the package's, the same on every version), rather than not at all.
+    """
+    if _runs_as_stranger(core_venv.python):
+        return core_venv
+    system = "/usr/bin/python3"
+    assert _runs_as_stranger(system), "no interpreter another user can run: %s" % system
+    return make_venv(*CORE_CLIENTS, python=system)
+
+
+def test_no_home_at_all(stranger_venv, intercept, unrelated, arena):  # noqa: F811
     """A user with no passwd entry and no HOME: ``~`` stays ``~``; the cache goes to /tmp."""
     ca_path = readable_copy(intercept.ca_path, os.path.join(arena, "ca"))
     env = scrubbed_env("unused", SANDBOX_CA_CERT=ca_path)
     del env["HOME"]
     command = ["setpriv", "--reuid=%d" % STRANGER, "--regid=%d" % STRANGER, "--clear-groups"]
-    command += [core_venv.python, PROBES, "report", "--chdir", "/", intercept.url, unrelated.url]
+    command += [stranger_venv.python, PROBES, "report", "--chdir", "/", intercept.url, unrelated.url]
     cache = "/tmp/sandbox-trust-%d" % STRANGER
     try:
         process = subprocess.run(command, env=env, cwd=arena, capture_output=True, text=True, timeout=120)
