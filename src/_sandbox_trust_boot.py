@@ -263,6 +263,7 @@ PATCH_TARGETS = {
     "requests.sessions": "requests_session",
     "pip._vendor.requests.sessions": "pip_requests_session",
     "httpx": "httpx_config",
+    "httpx2": "httpx2_config",
     "httpcore2": "httpcore2_ssl",
     "botocore.endpoint": "botocore_endpoint",
     "pycurl": "pycurl_handle",

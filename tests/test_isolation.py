@@ -146,7 +146,7 @@ def test_default_roots_are_the_librarys_own_certifi_plus_the_ca(run, venv, inter
 
 
 @pytest.mark.parametrize(
-    "patch", ["pip_requests_session", "httpx_config", "httpcore2_ssl", "botocore_endpoint"]
+    "patch", ["pip_requests_session", "httpx_config", "httpx2_config", "httpcore2_ssl", "botocore_endpoint"]
 )
 def test_isolation_patches_apply_and_revert_by_identity(run, venv, intercept, patch):
     assert_patch_cycle(run, venv, intercept.ca_path, patch)

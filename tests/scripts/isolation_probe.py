@@ -130,6 +130,7 @@ def _httpx(module_name, **kwargs):
 
     def roots():
         context = client._transport._pool._ssl_context
+        context = getattr(context, "_ctx", context)  # truststore's (httpx2 2.14) wraps an ssl.SSLContext
         return None if context.verify_mode == ssl.CERT_NONE else _fingerprints(context)
 
     return get, roots

@@ -30,6 +30,13 @@ TARGETS = {
         "httpx._config:create_ssl_context",
         "httpx._transports.default:create_ssl_context",
     ),
+    # httpx2 2.14 (the last for Python 3.10) reads the variables in create_ssl_context; 2.15 and
+    # later ask httpcore2, and the patch then replaces nothing (see targets() below).
+    "httpx2_config": (
+        "httpx2:create_ssl_context",
+        "httpx2._config:create_ssl_context",
+        "httpx2._transports.default:create_ssl_context",
+    ),
     "httpcore2_ssl": (
         "httpcore2:default_ssl_context",
         "httpcore2._ssl:default_ssl_context",
@@ -46,6 +53,16 @@ TARGETS = {
     "grpc_credentials": ("grpc:ssl_channel_credentials",),
 }
 MISSING = object()
+
+
+def targets(patch_name):
+    """TARGETS, for the installed version: httpx2 from 2.15 on needs no patch of its own."""
+    if patch_name == "httpx2_config":
+        from importlib.metadata import version
+
+        if tuple(int(part) for part in version("httpx2").split(".")[:2]) >= (2, 15):
+            return ()
+    return TARGETS[patch_name]
 
 
 def _ca_der():
@@ -102,7 +119,11 @@ def describe(obj):
 
 def main():
     patch_name = sys.argv[1]
-    owners = {target: _owner(target) for target in TARGETS[patch_name]}
+    owners = {target: _owner(target) for target in targets(patch_name)}
+    # The patched module is imported first, as the import hook sees it (even with nothing to replace).
+    import _sandbox_trust_boot
+
+    importlib.import_module({p: m for m, p in _sandbox_trust_boot.PATCH_TARGETS.items()}[patch_name])
     patch = importlib.import_module("sandbox_trust.patches." + patch_name)
     has_ca = HAS_CA.get(patch_name, lambda: None)
 
@@ -122,7 +143,7 @@ def main():
         )
 
     # The table above is this check's own statement: a target the module adds or drops shows here.
-    report = {"declared_is_table": declared(patch) == sorted(TARGETS[patch_name])}
+    report = {"declared_is_table": declared(patch) == sorted(targets(patch_name)), "targets": len(owners)}
     at_import = state()
     report["patched_at_import"] = is_patched(at_import)
     report["has_ca_at_import"] = has_ca()

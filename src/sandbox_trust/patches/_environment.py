@@ -79,3 +79,32 @@ def bound_everywhere(package, name, replacement):
         for dotted, module in sorted(sys.modules.items())
         if (dotted == package or dotted.startswith(prefix)) and getattr(module, name, None) is original
     ]
+
+
+def create_ssl_context_without_introduced_file(what, original):
+    """A ``create_ssl_context(verify, cert, trust_env)`` of httpx's shape that ignores an
+    ``SSL_CERT_FILE`` sandbox-trust introduced; ``original()`` returns the function it wraps.
+
+    httpx (and httpx2 before 2.15) reads ``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, else uses its
+    own default (certifi; truststore for httpx2). The exported file extends another default (the
+    system bundle) and would hide a user's ``SSL_CERT_DIR`` (known trap 7). With it hidden, the
+    library follows its own rule: the user's directory plus the CA, else its default plus the CA
+    (the funnel adds it). A value the user set is left to the library.
+    """
+    import ssl
+
+    def create_ssl_context(verify=True, cert=None, trust_env=True):
+        if verify is True and trust_env:
+            try:
+                if introduced("SSL_CERT_FILE"):
+                    capath = visible("SSL_CERT_DIR")
+                    if capath:  # the library's next choice, which verifies against that directory only
+                        verify = ssl.create_default_context(capath=capath)
+                        add_ca(verify)
+                    else:
+                        trust_env = False  # the rest of the library's rule: its own default
+            except Exception:
+                boot.internal_error(what)
+        return original()(verify, cert, trust_env)
+
+    return create_ssl_context

@@ -4,6 +4,10 @@
 compiled-in paths. The exported ``SSL_CERT_FILE`` holds those same roots plus the CA, but it would
 hide a user's ``SSL_CERT_DIR``. With it hidden, httpcore2 follows its own rule: the user's directory
 plus the CA, else its compiled-in default (which the funnel extends with the CA).
+
+httpcore2 2.14 (the last for Python 3.10) has no ``_trust_env``: its rule is ``SSL_CERT_FILE``,
+else ``SSL_CERT_DIR``, else ``truststore.SSLContext(PROTOCOL_TLS_CLIENT)``, and the patch takes
+that last branch itself when the file is the one sandbox-trust introduced.
 """
 
 import ssl
@@ -30,11 +34,31 @@ def default_ssl_context(*, _trust_env=True):
     return _original["default_ssl_context"](_trust_env=_trust_env)
 
 
-# `_trust_env` is how httpcore2 2.x skips the environment; without it there is nothing to patch safely.
-_takes_trust_env = "_trust_env" in httpcore2.default_ssl_context.__code__.co_varnames
+def _default_ssl_context_2_14():
+    try:
+        if introduced("SSL_CERT_FILE"):
+            capath = visible("SSL_CERT_DIR")
+            if capath:  # httpcore2's next choice, which verifies against that directory only
+                context = ssl.create_default_context(capath=capath)
+                add_ca(context)
+                return context
+            import truststore  # httpcore2 2.14 depends on it: its default without the variables
+
+            return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    except Exception:
+        boot.internal_error("httpcore2.default_ssl_context")
+    return _original["default_ssl_context"]()
+
+
+# `_trust_env` is how httpcore2 2.15+ skips the environment; 2.14 reads the variables and falls back
+# to truststore (above); any other shape is left alone.
+_code = httpcore2.default_ssl_context.__code__
+if "_trust_env" not in _code.co_varnames and "SSL_CERT_FILE" in _code.co_consts:
+    default_ssl_context = _default_ssl_context_2_14
+_known_shape = "_trust_env" in _code.co_varnames or default_ssl_context is _default_ssl_context_2_14
 _PATCH = Patch(
     "httpcore2.default_ssl_context",
-    bound_everywhere("httpcore2", "default_ssl_context", default_ssl_context) if _takes_trust_env else (),
+    bound_everywhere("httpcore2", "default_ssl_context", default_ssl_context) if _known_shape else (),
 )
 _original = _PATCH.original
 default_ssl_context.__doc__ = httpcore2.default_ssl_context.__doc__
