@@ -221,19 +221,14 @@ def decode_record(text, get=None):
     return record
 
 
-def inherited_record():
-    text = getenv(RECORD_VARIABLE)
-    if text:
-        try:
-            return decode_record(text)
-        except ValueError as exc:
-            debug("ignoring a malformed %s (%s)" % (RECORD_VARIABLE, exc))
-    return {}
-
-
 # variable -> (its value before any sandbox-trust export, the value exported), for this process and,
 # inherited, its ancestors: a child re-exporting keeps the first "before", the user's own value.
-export_record = inherited_record()
+export_record = {}
+if getenv(RECORD_VARIABLE):  # module-level code, not a function: one fewer to load at every start
+    try:
+        export_record = decode_record(getenv(RECORD_VARIABLE))
+    except ValueError as _exc:
+        debug("ignoring a malformed %s (%s)" % (RECORD_VARIABLE, _exc))
 
 
 # ``name`` as it would be without sandbox-trust in this process or its ancestors.
