@@ -1,6 +1,7 @@
 """Work measured inside a bench venv's interpreter; prints one JSON line. Stdlib only at import.
 
 clients.py connect URL COUNT BUDGET [truststore]  new HTTPS connections per client, timed
+clients.py handshakes URL CLIENT COUNT       one first connection, then COUNT more (counted by callgrind)
 clients.py late CA_PATH (sandbox|poll100)    when a CA written late is first trusted
 clients.py stampede URL CA_PATH              one trusted urllib request, then check the export
 clients.py versions NAME...                  OpenSSL's version, then "NAME VERSION" per installed one (text)
@@ -93,6 +94,14 @@ def connect(url, count, budget, truststore=""):
     print(json.dumps(result))
 
 
+def handshakes(url, client, count):
+    once, close = CONNECT[client](url)
+    for _ in range(1 + int(count)):
+        once()
+    if close:
+        close()
+
+
 def late(ca_path, mode):
     print("ready", flush=True)
     if mode == "poll100":  # the runtime's own loader: look every 100 ms
@@ -138,4 +147,11 @@ def versions(*names):
 
 
 if __name__ == "__main__":
-    {"connect": connect, "late": late, "stampede": stampede, "versions": versions}[sys.argv[1]](*sys.argv[2:])
+    commands = {
+        "connect": connect,
+        "handshakes": handshakes,
+        "late": late,
+        "stampede": stampede,
+        "versions": versions,
+    }
+    commands[sys.argv[1]](*sys.argv[2:])

@@ -197,7 +197,8 @@ AIOHTTP_LIMIT = 0.85
 
 
 def target_rows(results):
-    """Rows for the report's targets table: client CPU per new connection, aiohttp, pip."""
+    """Rows for the report's targets table: client CPU (and, for the loops that do the same work
+    either way, instructions) per new connection, aiohttp, pip."""
     rows = []
     data = results.get("connections")
     if data and SANDBOX_TRUST in data["configs"]:
@@ -208,6 +209,14 @@ def target_rows(results):
             if base and ours:
                 ratio = ours["each_cpu"] / base["each_cpu"]
                 rows.append(_row(label, limit, ratio, _noise(data)))
+    counted = results.get("instructions")
+    if counted:
+        base, ours = (counted["configs"][name] for name in counted["configs"])
+        for label, client in (
+            ("httpx Client per new connection, instructions", "httpx"),
+            ("reused `SSLContext` per handshake, instructions", "sslcontext"),
+        ):
+            rows.append(_row(label, 1.05, ours[client] / base[client]))
     lazy = results.get("lazy")
     if lazy:
         ratio = lazy["aiohttp"]["sandbox-trust"] / lazy["aiohttp"]["baseline"]

@@ -280,6 +280,24 @@ def connections_section(results):
         ]
     for title, key in CONNECTION_TABLES:
         lines += connections_table(data, title, key)
+    counted = results.get("instructions")
+    if counted:
+        low, high = counted["counted"]
+        names = list(counted["configs"])
+        base = counted["configs"][names[0]]
+        lines += [
+            "",
+            "Instructions per new connection of the loops that reuse one context (callgrind, the client "
+            "process only: a run of %d connections after the first minus a run of %d, divided by %d):"
+            % (high, low, high - low),
+            "",
+            "| configuration | %s |" % " | ".join(base),
+            "|---|" + "--:|" * len(base),
+        ]
+        for name in names:
+            row = counted["configs"][name]
+            cells = ["%s (%.3fx)" % (format(round(row[c]), ","), row[c] / base[c]) for c in base]
+            lines.append("| %s | %s |" % (name, " | ".join(cells)))
     return lines
 
 

@@ -118,6 +118,8 @@ def main():
                 results["connections"] = connections.measure(
                     main_venv, home, certs, origin.url, bind, rounds, count, budget
                 )
+                if shutil.which("valgrind"):
+                    results["instructions"] = connections.instructions(main_venv, home, certs, origin.url)
             if "latency" not in args.skip:
                 results["latency"] = latency.measure(main_venv, home, certs, scratch, 8 if args.quick else 20)
             if "stampede" not in args.skip:

@@ -138,7 +138,12 @@ def _code(command, install):
 
 def count(python, home, env, code):
     """Instructions of one start (after one untimed warm-up run in the same state)."""
-    argv = [python, "-c", code]
+    return count_argv([python, "-c", code], home, env)
+
+
+def count_argv(argv, home, env):
+    """Instructions of one run of ``argv`` (after one untimed warm-up run in the same state)."""
+    code = " ".join(argv[1:])
     full_env = scrubbed_env(home, **env)
     subprocess.run(argv, env=full_env, check=True, capture_output=True)
     process = subprocess.run(
