@@ -28,6 +28,20 @@ def add_ca(context):
     _ca.load_into(context, type(context).load_verify_locations)
 
 
+def cert_dir_context():
+    """What httpx-style readers choose once an introduced ``SSL_CERT_FILE`` reads as unset: a
+    context over the user's ``SSL_CERT_DIR`` (that directory only, as theirs is), plus the CA; or
+    ``None`` when the user set no ``SSL_CERT_DIR`` and the reader's own default comes next."""
+    import ssl
+
+    capath = visible("SSL_CERT_DIR")
+    if not capath:
+        return None
+    context = ssl.create_default_context(capath=capath)
+    add_ca(context)
+    return context
+
+
 def requests_session_patch(module_name):
     """The ``Patch`` of ``Session.merge_environment_settings`` in the requests module ``module_name``
     (requests' own, or pip's vendored copy): one rule for both."""
@@ -91,16 +105,14 @@ def create_ssl_context_without_introduced_file(what, original):
     library follows its own rule: the user's directory plus the CA, else its default plus the CA
     (the funnel adds it). A value the user set is left to the library.
     """
-    import ssl
 
     def create_ssl_context(verify=True, cert=None, trust_env=True):
         if verify is True and trust_env:
             try:
                 if introduced("SSL_CERT_FILE"):
-                    capath = visible("SSL_CERT_DIR")
-                    if capath:  # the library's next choice, which verifies against that directory only
-                        verify = ssl.create_default_context(capath=capath)
-                        add_ca(verify)
+                    context = cert_dir_context()  # the library's next choice: the user's SSL_CERT_DIR
+                    if context is not None:
+                        verify = context
                     else:
                         trust_env = False  # the rest of the library's rule: its own default
             except Exception:

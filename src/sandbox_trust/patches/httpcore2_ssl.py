@@ -15,7 +15,7 @@ import sys
 
 import _sandbox_trust_boot as boot
 from sandbox_trust.patches import Patch
-from sandbox_trust.patches._environment import add_ca, bound_everywhere, introduced, visible
+from sandbox_trust.patches._environment import bound_everywhere, cert_dir_context, introduced
 
 httpcore2 = sys.modules["httpcore2"]  # patched right after httpcore2/__init__.py ran
 
@@ -23,10 +23,8 @@ httpcore2 = sys.modules["httpcore2"]  # patched right after httpcore2/__init__.p
 def default_ssl_context(*, _trust_env=True):
     try:
         if _trust_env and introduced("SSL_CERT_FILE"):
-            capath = visible("SSL_CERT_DIR")
-            if capath:  # httpcore2's next choice, which verifies against that directory only
-                context = ssl.create_default_context(capath=capath)
-                add_ca(context)
+            context = cert_dir_context()  # httpcore2's next choice: the user's SSL_CERT_DIR
+            if context is not None:
                 return context
             _trust_env = False  # the rest of httpcore2's rule: the compiled-in paths
     except Exception:
@@ -37,14 +35,12 @@ def default_ssl_context(*, _trust_env=True):
 def _default_ssl_context_2_14():
     try:
         if introduced("SSL_CERT_FILE"):
-            capath = visible("SSL_CERT_DIR")
-            if capath:  # httpcore2's next choice, which verifies against that directory only
-                context = ssl.create_default_context(capath=capath)
-                add_ca(context)
-                return context
-            import truststore  # httpcore2 2.14 depends on it: its default without the variables
+            context = cert_dir_context()  # httpcore2's next choice: the user's SSL_CERT_DIR
+            if context is None:
+                import truststore  # httpcore2 2.14 depends on it: its default without the variables
 
-            return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            return context
     except Exception:
         boot.internal_error("httpcore2.default_ssl_context")
     return _original["default_ssl_context"]()
@@ -53,13 +49,13 @@ def _default_ssl_context_2_14():
 # `_trust_env` is how httpcore2 2.15+ skips the environment; 2.14 reads the variables and falls back
 # to truststore (above); any other shape is left alone.
 _code = httpcore2.default_ssl_context.__code__
-if "_trust_env" not in _code.co_varnames and "SSL_CERT_FILE" in _code.co_consts:
-    default_ssl_context = _default_ssl_context_2_14
-_known_shape = "_trust_env" in _code.co_varnames or default_ssl_context is _default_ssl_context_2_14
+if "_trust_env" not in _code.co_varnames:
+    default_ssl_context = _default_ssl_context_2_14 if "SSL_CERT_FILE" in _code.co_consts else None
 _PATCH = Patch(
     "httpcore2.default_ssl_context",
-    bound_everywhere("httpcore2", "default_ssl_context", default_ssl_context) if _known_shape else (),
+    bound_everywhere("httpcore2", "default_ssl_context", default_ssl_context) if default_ssl_context else (),
 )
 _original = _PATCH.original
-default_ssl_context.__doc__ = httpcore2.default_ssl_context.__doc__
+if default_ssl_context is not None:
+    default_ssl_context.__doc__ = httpcore2.default_ssl_context.__doc__
 apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
