@@ -8,6 +8,7 @@ where the library trusts its default roots (or a user's variable, which export e
 """
 
 import hashlib
+import json
 import ssl
 import subprocess
 
@@ -130,6 +131,25 @@ def test_same_outcome_as_without_the_package_plus_the_ca(
         ca = fingerprints(intercept.ca_path) if adds_ca else set()
         assert set(with_package["roots"]) == set(opted_out["roots"]) | ca
         assert len(with_package["roots"]) == len(opted_out["roots"]) + len(ca)
+
+
+SWAPPED_ENVIRON = """
+import json, requests
+from unittest import mock
+found = []
+for env in ({"REQUESTS_CA_BUNDLE": "/some/path"}, {"CURL_CA_BUNDLE": "/curl/path"}, {}):
+    with mock.patch("os.environ", env):
+        found.append(requests.Session().merge_environment_settings("https://x/", {}, False, True, None)["verify"])
+print(json.dumps(found))
+"""
+
+
+def test_readers_follow_a_swapped_os_environ(run, venv, intercept):
+    """Code may swap os.environ for a plain dict (requests' own tests do, with mock.patch): the
+    patched reader then reads that dict, as requests does, with the package as without it."""
+    for opt_out in ({}, {"SANDBOX_TRUST_DISABLE": "1"}):
+        process = run(venv, ["-c", SWAPPED_ENVIRON], SANDBOX_CA_CERT=intercept.ca_path, **opt_out)
+        assert json.loads(process.stdout.splitlines()[-1]) == ["/some/path", "/curl/path", True], opt_out
 
 
 @pytest.mark.parametrize("client", ["requests", "httpx", "botocore"])

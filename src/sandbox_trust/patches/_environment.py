@@ -4,7 +4,11 @@ The variables are exported for child processes; in this process each library mus
 do without sandbox-trust, except that the CA is trusted too (docs/design.md, "Isolation"). The patch
 of each reader asks ``visible(name)`` instead of reading ``os.environ``: a value sandbox-trust
 introduced reads as unset, a value the user set (which export extended with the CA) as it is.
+Both read ``os.environ`` itself, as the library does: code may swap it for a plain dict
+(``mock.patch("os.environ", ...)``, as requests' own tests do), and then that dict is the truth.
 """
+
+import os
 
 import _sandbox_trust_boot as boot
 
@@ -12,12 +16,12 @@ import _sandbox_trust_boot as boot
 def introduced(name):
     """True when ``name`` holds a value sandbox-trust exported (here or in a parent) where there was none."""
     entry = boot.export_record.get(name)
-    return entry is not None and entry[0] is None and boot.getenv(name) == entry[1]
+    return entry is not None and entry[0] is None and os.environ.get(name) == entry[1]
 
 
 def visible(name):
     """``os.environ.get(name)``, or ``None`` when that value is one sandbox-trust introduced."""
-    return None if introduced(name) else boot.getenv(name)
+    return None if introduced(name) else os.environ.get(name)
 
 
 def add_ca(context):

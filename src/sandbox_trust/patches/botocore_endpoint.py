@@ -5,6 +5,7 @@ else ``REQUESTS_CA_BUNDLE``, else certifi (``botocore.httpsession.where``, which
 extends with the CA). With the introduced values hidden it follows that rule unchanged.
 """
 
+import os
 import sys
 
 import botocore.configprovider  # needs only modules that botocore.endpoint loaded already
@@ -30,7 +31,7 @@ def provide(self):
     value = _original["provide"](self)
     try:
         if value is not None and self._name in boot.EXPORTED_VARIABLES and introduced(self._name):
-            if value == boot.getenv(self._name):
+            if value == os.environ.get(self._name):
                 return None  # as if the variable were unset: the next provider in the chain decides
     except Exception:
         boot.internal_error("botocore EnvironmentProvider.provide")
