@@ -9,6 +9,7 @@ would name whatever file sits in the new directory.
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 
@@ -17,6 +18,10 @@ import pytest
 from tests.conftest import CORE_CLIENTS
 from tests.hardening import PROBES, STRANGER, arena, assert_quiet, probe, readable_copy  # noqa: F401
 from tests.harness import scrubbed_env
+
+# The user with no home caches in /tmp/sandbox-trust-<uid>: a uid of this run's own (still without a
+# passwd entry), so that two suites running at once do not remove each other's cache.
+NO_HOME_UID = STRANGER * 10 + os.getpid() % 10000
 
 CASES = {
     "relative HOME": {"HOME": "home"},
@@ -53,8 +58,8 @@ def test_relative_locations_export_absolute_paths(run, core_venv, intercept, unr
 def _runs_as_stranger(python):
     command = [
         "setpriv",
-        "--reuid=%d" % STRANGER,
-        "--regid=%d" % STRANGER,
+        "--reuid=%d" % NO_HOME_UID,
+        "--regid=%d" % NO_HOME_UID,
         "--clear-groups",
         python,
         "-c",
@@ -80,12 +85,14 @@ def stranger_venv(core_venv, make_venv):
 
 def test_no_home_at_all(stranger_venv, intercept, unrelated, arena):  # noqa: F811
     """A user with no passwd entry and no HOME: ``~`` stays ``~``; the cache goes to /tmp."""
+    with pytest.raises(KeyError):
+        pwd.getpwuid(NO_HOME_UID)
     ca_path = readable_copy(intercept.ca_path, os.path.join(arena, "ca"))
     env = scrubbed_env("unused", SANDBOX_CA_CERT=ca_path)
     del env["HOME"]
-    command = ["setpriv", "--reuid=%d" % STRANGER, "--regid=%d" % STRANGER, "--clear-groups"]
+    command = ["setpriv", "--reuid=%d" % NO_HOME_UID, "--regid=%d" % NO_HOME_UID, "--clear-groups"]
     command += [stranger_venv.python, PROBES, "report", "--chdir", "/", intercept.url, unrelated.url]
-    cache = "/tmp/sandbox-trust-%d" % STRANGER
+    cache = "/tmp/sandbox-trust-%d" % NO_HOME_UID
     try:
         process = subprocess.run(command, env=env, cwd=arena, capture_output=True, text=True, timeout=120)
         assert process.returncode == 0, process.stderr
