@@ -76,6 +76,8 @@ SYSTEM_BUNDLE_CANDIDATES = (
 
 _FS_ENCODING = sys.getfilesystemencoding()  # fixed once the interpreter has started
 # The bytes dict behind os.environ (CPython on POSIX); None elsewhere, where os.environ is used.
+# It is the process's environment, what children inherit: code that later swaps os.environ for a
+# plain dict (mock.patch) is not seen here, so the patches' in-process readers read os.environ.
 _ENVIRON_BYTES = getattr(os.environ, "_data", None) if os.name == "posix" else None
 
 

@@ -287,7 +287,7 @@ def test_settings_never_raise(environ):
     assert s.cache_dir is None or (isinstance(s.cache_dir, str) and s.cache_dir)
 
 
-def subprocess_value(name):
+def inherited_value(name):
     """``name`` as a child process sees it: what putenv wrote, not what os.environ holds."""
     import ctypes
 
@@ -317,7 +317,7 @@ def test_getenv_agrees_with_os_environ(changes, through_boot):
             elif by_boot:
                 boot.setenv({name: value})
                 assert os.environ[name] == value
-                assert subprocess_value(name) == value
+                assert inherited_value(name) == value
             else:
                 os.environ[name] = value
             for probe in {name for name, _ in changes}:
