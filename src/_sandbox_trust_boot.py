@@ -166,9 +166,17 @@ def warn(message):
     sys.stderr.write("sandbox-trust: %s\n" % message)
 
 
-# Report the exception being handled; sandbox-trust never raises into its host.
+# The app's own exception that a wait of ours let through (raised into it by a signal handler: a
+# deadline, KeyboardInterrupt; see sandbox_trust._waits). Not ours to report: it passes.
+passing = None
+
+
+# Report the exception being handled; sandbox-trust never raises into its host (except to hand on
+# ``passing``: the app's exception, unchanged).
 def internal_error(where):
     exc = sys.exc_info()[1]
+    if exc is passing:
+        raise  # the exception our caller is handling
     warn("internal error in %s: %s: %s (SANDBOX_TRUST_DEBUG=1 shows more)" % (where, type(exc).__name__, exc))
     if settings.debug:
         import traceback

@@ -21,6 +21,7 @@ LAYERS = (
         "sandbox_trust._subject_hash",
         "sandbox_trust._cachedir",
         "sandbox_trust._start_report",
+        "sandbox_trust._waits",
     ),
     ("sandbox_trust._ca", "sandbox_trust._bundles"),
     ("sandbox_trust._hashed_dirs",),
