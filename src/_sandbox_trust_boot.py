@@ -47,7 +47,8 @@ DIRECTORY_VARIABLES = {"CURL_CA_BUNDLE": "SSL_CERT_DIR"}
 # drops NODE_EXTRA_CA_CERTS): extended when the user set them, never introduced.
 EXTEND_ONLY_VARIABLES = ("PIP_CERT", "NPM_CONFIG_CAFILE")
 # Variables that *add* to a tool's default roots: they get the CA (plus what the user had).
-ADD_VARIABLES = ("NODE_EXTRA_CA_CERTS",)
+# Deno reads every certificate of DENO_CERT beside its own roots (Mozilla's, or the system's).
+ADD_VARIABLES = ("NODE_EXTRA_CA_CERTS", "DENO_CERT")
 
 # Each "replace" variable extends the default roots of the tool that reads it (docs/design.md,
 # "Isolation"): requests and botocore default to certifi, grpc's C core to the roots.pem in its wheel,

@@ -659,6 +659,28 @@ def test_install_over_a_pip_installed_copy(run, core_venv, plain_venv, wheel, in
     assert [name for name in os.listdir(plain_venv.site_packages) if "sandbox_trust" in name] == []
 
 
+def test_uninstall_venv_undoes_install_venv(run, core_venv, plain_venv, wheel, intercept):
+    ca = {"SANDBOX_CA_CERT": intercept.ca_path}
+    before = sorted(set(os.listdir(plain_venv.site_packages)) - {"__pycache__"})
+    assert cli(run, core_venv, "install", "--venv", plain_venv.path).returncode == 0
+    assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "trusted"
+    for attempt in (1, 2):  # idempotent: nothing left to remove is success
+        process = cli(run, core_venv, "uninstall", "--venv", plain_venv.path)
+        assert process.returncode == 0, process.stderr
+        assert ("removed from" if attempt == 1 else "nothing to remove") in process.stdout
+    assert sorted(set(os.listdir(plain_venv.site_packages)) - {"__pycache__"}) == before
+    cache = os.path.join(plain_venv.site_packages, "__pycache__")
+    assert (
+        not [name for name in os.listdir(cache) if "sandbox_trust" in name] if os.path.isdir(cache) else True
+    )
+    assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "rejected"
+    # A copy pip installed is pip's to remove: refused, left as it is.
+    plain_venv.pip("install", "-q", "--no-deps", wheel)
+    process = cli(run, core_venv, "uninstall", "--venv", plain_venv.path)
+    assert process.returncode == 1 and "installed by pip" in process.stderr, process.stderr
+    assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "trusted"
+
+
 def core_venv_version(run, venv):
     return run(venv, ["-c", "import sandbox_trust; print(sandbox_trust.__version__)"]).stdout.strip()
 

@@ -27,16 +27,17 @@ def _components(path):
     return [name for name in reversed(path.split("/")) if name and name != "."]
 
 
-def open_private_dir(path, create=False):
+def open_private_dir(path, create=False, what="cache directory"):
     """``_sandbox_trust_boot.open_private_dir`` in full: the same rule, every case.
 
     A symlink on the way is followed only when it sits in a trusted directory (and, in a sticky
     one, is this user's), the last component never. With ``create``, missing directories are
     made 0700 whatever the umask (``mkdir`` then ``fchmod``, then checked like any other).
-    Refusals are one line; an absent directory (``create`` false) is silent: made on first use.
+    Refusals are one line, naming the directory as ``what``; an absent directory (``create``
+    false) is silent: made on first use. The same rule guards the NSS database (``_nss``).
     """
     if not os.path.isabs(path):
-        boot.warn("refusing cache directory %s: not an absolute path" % path)
+        boot.warn("refusing %s %s: not an absolute path" % (what, path))
         return None
     uid = os.geteuid()
     pending = _components(path)  # still to walk, the next one last
@@ -69,7 +70,7 @@ def open_private_dir(path, create=False):
                 except FileExistsError:
                     pass  # made by someone else meanwhile: checked like any other below
                 except OSError as exc:  # read-only, no permission: as before, the next candidate
-                    boot.debug("cannot create cache directory %s: %s" % (path, exc.strerror))
+                    boot.debug("cannot create %s %s: %s" % (what, path, exc.strerror))
                     return None
                 else:
                     made = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
@@ -112,5 +113,5 @@ def open_private_dir(path, create=False):
     finally:
         if fd is not None:
             os.close(fd)
-    boot.warn("refusing cache directory %s: %s" % (path, problem))
+    boot.warn("refusing %s %s: %s" % (what, path, problem))
     return None

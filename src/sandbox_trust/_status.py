@@ -335,4 +335,26 @@ def collect_status(wait=None):
                 "no merged bundle could be written (no usable private cache, or an unreadable base): "
                 "child processes (curl, git, node...) will not trust the CA"
             )
+    if state.valid:
+        runtimes_report(report, state.certificates.der)
     return report
+
+
+def runtimes_report(report, certificates):
+    """What ``install --nss`` left in the user's NSS database, against the CA of now."""
+    from sandbox_trust import _nss
+
+    nss = report["nss"] = _nss.report(_nss.default_nssdb(), certificates)
+    if nss["installed"] and not nss["current"] or nss["stale"]:
+        report["problems"].append(
+            "NSS database %s holds %s: %s; sandbox-trust install --nss puts the current CA there "
+            "and removes the old one"
+            % (
+                nss["nssdb"],
+                ", ".join(nss["stale"] or nss["installed"]),
+                "of a CA that is no longer the injected one (it rotated), so Chromium and Chrome still "
+                "trust it" + ("" if nss["current"] else " and not the current CA")
+                if nss["stale"]
+                else "not every certificate of the current CA",
+            )
+        )
