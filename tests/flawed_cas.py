@@ -65,11 +65,13 @@ def mint_ca(
     name_constraints=None,
     extra=(),
     key=None,
+    issuer=None,
 ):
     """``(certificate, key)``: a self-signed CA with exactly the extensions asked for.
 
     ``key_usage``: a tuple of KeyUsage field names, or None for none.
-    ``extra``: more ``(extension, critical)`` pairs, in order.
+    ``extra``: more ``(extension, critical)`` pairs, in order. ``issuer``: ``(certificate, key)``
+    of the CA that signs this one (an intermediate), else it signs itself.
     """
     key = key or ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
@@ -82,7 +84,7 @@ def mint_ca(
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(name if issuer is None else issuer[0].subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - ONE_DAY)
@@ -96,9 +98,13 @@ def mint_ca(
         builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
     if name_constraints is not None:
         builder = builder.add_extension(name_constraints, True)
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer[0].public_key()), False
+        )
     for extension, critical in extra:
         builder = builder.add_extension(extension, critical)
-    return builder.sign(key, hashes.SHA256()), key
+    return builder.sign(key if issuer is None else issuer[1], hashes.SHA256()), key
 
 
 def issue_leaf(ca, ca_key, hostname="localhost", aki=True, ca_extensions=False):
@@ -140,21 +146,25 @@ def pem(*certificates):
 class FlawedOrigin:
     """A local HTTPS origin whose leaf ``ca`` signed: ``url``, ``ca_path`` (PEM of the CA alone).
 
-    ``send_ca``: the server sends the CA after its leaf, as some interceptors do.
+    ``send_ca``: the server sends the CA after its leaf, as some interceptors do; ``intermediates``:
+    certificates it sends between them (the leaf is then signed by ``ca_key`` of the first).
     """
 
-    def __init__(self, directory, ca, ca_key, leaf_aki=True, send_ca=False, hostname="localhost"):
+    def __init__(
+        self, directory, ca, ca_key, leaf_aki=True, send_ca=False, intermediates=(), hostname="localhost"
+    ):
         self.directory = str(directory)
         os.makedirs(self.directory, exist_ok=True)
         self.ca = ca
         self.ca_path = os.path.join(self.directory, "ca.pem")
         with open(self.ca_path, "wb") as f:
             f.write(pem(ca))
-        leaf, key = issue_leaf(ca, ca_key, hostname, aki=leaf_aki)
+        signer = intermediates[0] if intermediates else ca
+        leaf, key = issue_leaf(signer, ca_key, hostname, aki=leaf_aki)
         chain = os.path.join(self.directory, "chain.pem")
         key_path = os.path.join(self.directory, "leaf.key")
         with open(chain, "wb") as f:
-            f.write(pem(leaf, ca) if send_ca else pem(leaf))
+            f.write(pem(leaf, *intermediates, *((ca,) if send_ca else ())))
         with open(key_path, "wb") as f:
             f.write(
                 key.private_bytes(

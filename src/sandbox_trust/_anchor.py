@@ -35,16 +35,6 @@ REPAIR_WORDS = {
 }
 
 
-def may_need_repair(der):
-    """False when ``der`` certainly has a critical basicConstraints and a keyUsage: nothing to mend.
-
-    A substring test over ~1 KB, for every process's first client context: only a certificate
-    that fails it is parsed. A wrong "True" costs one parse; a wrong "False" (the bytes found
-    elsewhere, in a name) leaves the CA as written, which is what happens without this module.
-    """
-    return not (_OID_BASIC_CONSTRAINTS + _CRITICAL in der and _OID_KEY_USAGE in der)
-
-
 class Anchor:
     """One CA certificate as loaded: ``der`` (normalised, or the original), and why.
 

@@ -98,8 +98,10 @@ def _find(wait):
     return found
 
 
-# The byte patterns of ``_anchor.may_need_repair``, here so that a compliant CA costs no import:
-# a critical basicConstraints (its OID, then BOOLEAN TRUE) and the keyUsage OID.
+# A compliant CA must not pay for importing _anchor (and _x509, datetime) at every process's first
+# client context: a certificate holding a critical basicConstraints (its OID, then BOOLEAN TRUE)
+# and a keyUsage OID has nothing _anchor mends. A wrong "maybe" costs one parse; a wrong "no" (the
+# bytes found inside a name) leaves the CA as written, as without _anchor (tests/test_anchor.py).
 _BASIC_CONSTRAINTS_CRITICAL = bytes.fromhex("0603551d130101ff")
 _KEY_USAGE = bytes.fromhex("0603551d0f")
 
