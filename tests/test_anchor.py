@@ -260,7 +260,7 @@ def test_bundles_hold_the_normalised_anchor_in_place_of_the_original(run, make_v
     for repair, held, absent in (("1", normalised, original), ("0", original, normalised)):
         exported = run.script(
             parent, "exported_vars", SANDBOX_CA_CERT=origin.ca_path, SANDBOX_TRUST_REPAIR_CA=repair
-        )[0]
+        )[0]["env"]
         for name in ("SSL_CERT_FILE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE"):
             with open(exported[name], "rb") as f:
                 bundle = f.read()
