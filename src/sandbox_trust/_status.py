@@ -135,10 +135,7 @@ def normalised_anchor(certificate, settings):
     """
     if not settings.repair_ca:
         return None
-    anchor = _anchor.anchor(certificate.der)
-    if anchor.repaired and _cafile.openssl_rejects([anchor.der]):
-        anchor.repaired, anchor.der = (), anchor.original
-        anchor.refused = "OpenSSL refuses the normalised form: loaded as written"
+    (anchor,) = _anchor.loaded([certificate.der])
     return anchor
 
 
