@@ -601,3 +601,10 @@ def boot():
 # loaded under another name (the tests' ``load_boot``).
 if __name__ == "_sandbox_trust_boot" and "sandbox_trust" not in sys.modules:
     boot()
+
+
+# The PEP 829 entry point (``sandbox_trust.start``, read by Python 3.15+ instead of the .pth line):
+# resolving it imports this module, which has already started sandbox-trust (above), so the call
+# itself does nothing; site-packages processed twice calls it twice, and boot() runs once.
+def start():
+    pass
