@@ -1,4 +1,5 @@
-"""Imports run one way: each package module imports only from the layers below it (docs/design.md, "Map").
+"""Imports run one way: each package module imports only from the layers below it
+(docs/architecture.md, "Map").
 
 Read from the source with ``ast``, imports inside functions included: a cycle hidden in a function
 body is still a cycle for a reader, and for a lock held across the call.
@@ -58,7 +59,7 @@ def _layer(module):
     for number, layer in enumerate(LAYERS):
         if module in layer or any(module.startswith(owner + ".") for owner in layer):
             return number
-    raise AssertionError("%s is in no layer of docs/design.md's map: add it there and here" % module)
+    raise AssertionError("%s is in no layer of docs/architecture.md's map: add it there and here" % module)
 
 
 MODULES = _modules()
