@@ -125,6 +125,7 @@ def read_settings(environ=None):
         export=get("SANDBOX_TRUST_EXPORT_ENV") != "0",
         cache_dir=get("SANDBOX_TRUST_CACHE_DIR") or None,
         lazy_roots=get("SANDBOX_TRUST_LAZY_ROOTS") != "0",
+        repair_ca=get("SANDBOX_TRUST_REPAIR_CA") != "0",
         timeout=timeout,
         timeout_problem=timeout_problem,
     )
@@ -547,7 +548,8 @@ def index_name(base, ca_signature):
         base_signature = "+".join(file_signature(path) for path in base)
     else:
         base_signature = file_signature(base) if base else "none"
-    return "index-%s-%s" % (ca_signature, base_signature)
+    # A bundle holds the CA normalised (sandbox_trust._anchor) unless SANDBOX_TRUST_REPAIR_CA=0.
+    return "index-%s-%s%s" % (ca_signature, base_signature, "" if settings.repair_ca else "-as-written")
 
 
 def cached_bundle(cache_fd, directory, base, ca_signature):

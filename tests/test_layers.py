@@ -23,6 +23,7 @@ LAYERS = (
         "sandbox_trust._cachedir",
         "sandbox_trust._start_report",
     ),
+    ("sandbox_trust._anchor",),
     ("sandbox_trust._ca", "sandbox_trust._bundles"),
     ("sandbox_trust._hashed_dirs",),
     ("sandbox_trust.patches", "sandbox_trust._status"),
