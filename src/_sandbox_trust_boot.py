@@ -603,3 +603,11 @@ def boot():
 # loaded under another name (the tests' ``load_boot``).
 if __name__ == "_sandbox_trust_boot" and "sandbox_trust" not in sys.modules:
     boot()
+
+
+
+# The PEP 829 entry point (``sandbox_trust.start``, which Python 3.15+ runs instead of the .pth's
+# import line): resolving it imports this module, which has started sandbox-trust already (above),
+# so the call returns at once, as does a second one when site-packages is processed twice. An alias,
+# not a function: one name at every start instead of a function object.
+start = boot
