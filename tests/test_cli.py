@@ -289,7 +289,7 @@ def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case, repair):
             assert report["strict_clients"]["still_trust"]
         else:
             assert "every client rejects" in problem
-        human = cli(run, core_venv, "status", SANDBOX_CA_CERT=origin.ca_path)
+        human = cli(run, core_venv, "status", SANDBOX_CA_CERT=origin.ca_path, SANDBOX_TRUST_REPAIR_CA=repair)
         assert human.returncode == process.returncode and "%s %s" % (extension, description) in human.stdout
 
 
