@@ -42,8 +42,12 @@ def format_status(report):
         lines.append(row % ("  sha256", certificate["sha256"]))
         lines.append(row % ("  valid", "%s to %s" % (certificate["not_before"], certificate["not_after"])))
         lines.append(row % ("  as a CA", "; ".join(issues) or "ok, also under 3.13's strict checks"))
+    cache = report.get("cache") or {}
     if report["cache_dir"]:
-        lines.append(row % ("cache", report["cache_dir"]))
+        made = "" if cache.get("exists", True) else " (made at the first write)"
+        lines.append(row % ("cache", report["cache_dir"] + made))
+    for refused in cache.get("refused", ()):
+        lines.append(row % ("cache refused", "%(directory)s: %(why)s" % refused))
     by_path = {}
     for name, export in sorted(report["exports"].items()):
         by_path.setdefault(export["path"], []).append((name, export))
