@@ -126,6 +126,7 @@ def read_settings(environ=None):
         export=get("SANDBOX_TRUST_EXPORT_ENV") != "0",
         cache_dir=get("SANDBOX_TRUST_CACHE_DIR") or None,
         lazy_roots=get("SANDBOX_TRUST_LAZY_ROOTS") != "0",
+        repair_ca=get("SANDBOX_TRUST_REPAIR_CA") != "0",
         timeout=timeout,
         timeout_problem=timeout_problem,
     )
@@ -470,7 +471,8 @@ def index_name(base, ca_signature):
         base_signature = "d" + sha256("\n\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
     else:
         base_signature = file_signature(base)
-    return "index-%s-%s" % (ca_signature, base_signature)
+    # A bundle holds the CA normalised (sandbox_trust._anchor) unless SANDBOX_TRUST_REPAIR_CA=0.
+    return "index-%s-%s%s" % (ca_signature, base_signature, "" if settings.repair_ca else "-as-written")
 
 
 # Path of the regular file the index link ``index`` names in the cache, or None.
@@ -655,3 +657,11 @@ def boot():
 # loaded under another name (the tests' ``load_boot``).
 if __name__ == "_sandbox_trust_boot" and "sandbox_trust" not in sys.modules:
     boot()
+
+
+
+# The PEP 829 entry point (``sandbox_trust.start``, which Python 3.15+ runs instead of the .pth's
+# import line): resolving it imports this module, which has started sandbox-trust already (above),
+# so the call returns at once, as does a second one when site-packages is processed twice. An alias,
+# not a function: one name at every start instead of a function object.
+start = boot
