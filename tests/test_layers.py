@@ -20,7 +20,7 @@ LAYERS = (
         "sandbox_trust._cafile",
         "sandbox_trust._x509",
         "sandbox_trust._subject_hash",
-        "sandbox_trust._cachedir",
+        "sandbox_trust._cache",
         "sandbox_trust._start_report",
     ),
     ("sandbox_trust._anchor",),

@@ -201,18 +201,10 @@ def installed_pth():
 
 
 def cache_report():
-    """``(directory used or to be created, [refused directories])``, as the bundle writer decides."""
-    refused = []
-    for directory in boot.cache_candidates():
-        if not os.path.lexists(directory):
-            return directory, refused  # created (private) on first use
-        fd = boot.open_private_dir(directory)
-        if fd is None:
-            refused.append(directory)
-            continue
-        os.close(fd)
-        return directory, refused
-    return None, refused
+    """The private cache as the bundle writer chooses it (``_cache.report``): a dict."""
+    from sandbox_trust import _cache
+
+    return _cache.report()
 
 
 def environ_before_start(environ):
@@ -350,13 +342,11 @@ def collect_status(wait=None):
         )
         (problems if enforced else warnings).append(strict_sentence(certificate, issues, enforced, why))
         report["strict_clients"] = {"reject": list(STRICT_CLIENTS), "still_trust": list(LENIENT_CLIENTS)}
-    cache_dir, refused = cache_report()
-    report["cache_dir"] = cache_dir
-    for directory in refused:
-        problems.append(
-            "cache directory %s refused: not a directory owned by this user, or writable by others"
-            % directory
-        )
+    cache = cache_report()
+    report["cache_dir"] = cache["directory"]
+    report["cache"] = cache
+    for refused in cache["refused"]:
+        problems.append("cache directory %(directory)s refused: %(why)s" % refused)
     report["active"] = pth is not None and state.valid
     if state.valid and settings.export:
         plan = planned_bundles(original)

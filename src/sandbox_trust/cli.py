@@ -47,8 +47,12 @@ def format_status(report):
             repaired = "; ".join("%s %s" % (i["extension"], i["problem"]) for i in normalised["repaired"])
             lines.append(row % ("  loaded as", "normalised trust anchor (repaired: %s)" % repaired))
             lines.append(row % ("  its sha256", normalised["sha256"]))
+    cache = report.get("cache") or {}
     if report["cache_dir"]:
-        lines.append(row % ("cache", report["cache_dir"]))
+        made = "" if cache.get("exists", True) else " (made at the first write)"
+        lines.append(row % ("cache", report["cache_dir"] + made))
+    for refused in cache.get("refused", ()):
+        lines.append(row % ("cache refused", "%(directory)s: %(why)s" % refused))
     by_path = {}
     for name, export in sorted(report["exports"].items()):
         by_path.setdefault(export["path"], []).append((name, export))
