@@ -55,7 +55,12 @@ def _layout(kind, tmp_path):
     if kind == "cache dir set, three levels missing":  # only the last two are ever made
         return dict(env, SANDBOX_TRUST_CACHE_DIR=str(tmp_path / "a" / "." / "b//c")), None, False, True
     if kind == "cache dir set, two levels missing":
-        return dict(env, SANDBOX_TRUST_CACHE_DIR=str(tmp_path / "b" / "c")), str(tmp_path / "b" / "c"), False, True
+        return (
+            dict(env, SANDBOX_TRUST_CACHE_DIR=str(tmp_path / "b" / "c")),
+            str(tmp_path / "b" / "c"),
+            False,
+            True,
+        )
     raise AssertionError(kind)
 
 
@@ -88,16 +93,22 @@ def test_fast_path_rule_status_and_writer_agree(run, core_venv, intercept, tmp_p
     else:
         assert refused == [], report
 
-    status = run(core_venv, ["-m", "sandbox_trust", "status", "--json"], SANDBOX_CA_CERT=intercept.ca_path, **env)
+    status = run(
+        core_venv, ["-m", "sandbox_trust", "status", "--json"], SANDBOX_CA_CERT=intercept.ca_path, **env
+    )
     status_report = json.loads(status.stdout)
     assert status_report["cache_dir"] == expected, status.stdout
     for entry in report["rule"]["refused"]:  # which and why, in the problems
-        assert any(entry["directory"] in p and entry["why"] in p for p in status_report["problems"]), status.stdout
+        assert any(entry["directory"] in p and entry["why"] in p for p in status_report["problems"]), (
+            status.stdout
+        )
 
     # A real start writes where the rule said; the opted-out twin writes nothing anywhere.
     before = sorted(os.walk(tmp_path))
     show = "import os; print(os.environ.get('SSL_CERT_FILE') or '')"
-    opted_out = run(core_venv, ["-c", show], SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="1", **env)
+    opted_out = run(
+        core_venv, ["-c", show], SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="1", **env
+    )
     assert opted_out.stdout.strip() == "" and opted_out.stderr == ""
     assert sorted(os.walk(tmp_path)) == before
     started = run(core_venv, ["-c", show], SANDBOX_CA_CERT=intercept.ca_path, **env)
