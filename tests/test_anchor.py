@@ -428,6 +428,23 @@ def test_a_ca_signed_by_another_key_is_left_as_written():
     assert anchor.repaired == () and "another key" in anchor.refused
 
 
+def test_each_certificate_of_a_ca_file_is_judged_alone():
+    """A file with a compliant CA, a mendable one and one that must stay as written: only the
+    mendable one is replaced, in its place; the positions and the rest of the file's facts stay."""
+    good, _ = flawed_cas.mint_ca("good")
+    flawed, _ = flawed_cas.mint_ca("flawed", **flawed_cas.REPAIRABLE["both"])
+    not_a_ca, _ = flawed_cas.mint_ca("not a CA", **flawed_cas.NOT_REPAIRABLE["ca-false"])
+    found = _anchor._cafile.parse_pem(flawed_cas.pem(good, flawed, not_a_ca))
+    loaded = _anchor.normalised(found)
+    assert loaded is not found
+    assert loaded.der == (der(good), _anchor.anchor(der(flawed)).der, der(not_a_ca))
+    assert loaded.positions == found.positions == (1, 2, 3)
+    assert _anchor.normalised(_anchor._cafile.parse_pem(flawed_cas.pem(good, not_a_ca))).der == (
+        der(good),
+        der(not_a_ca),
+    )
+
+
 def test_the_pre_check_costs_next_to_nothing(intercept):
     """A compliant CA is only searched for two byte strings (no import, no parse) at a first context."""
     import timeit
