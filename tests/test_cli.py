@@ -50,6 +50,10 @@ CASES = {
         ("basicConstraints=CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash"),
         [("basicConstraints", "not marked critical", True)],
     ),
+    "path-length-without-key-usage": (
+        ("basicConstraints=critical,CA:TRUE,pathlen:0", "subjectKeyIdentifier=hash"),
+        [("keyUsage", "missing", True)],
+    ),
     "no-basic-constraints": (
         ("keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash"),
         [("basicConstraints", "missing", True)],
@@ -80,7 +84,7 @@ CASES = {
     ),
 }
 # Strict-only defects of the CA's own encoding: client contexts load it normalised (tests/test_anchor.py).
-NORMALISED = ("no-key-usage", "basic-constraints-not-critical")
+NORMALISED = ("no-key-usage", "basic-constraints-not-critical", "path-length-without-key-usage")
 STRICT_CLIENTS = ("urllib", "http.client", "requests/urllib3 2.x", "httpx", "aiohttp")
 LENIENT_CLIENTS = ("botocore", "httpx2", "truststore/pip", "grpc", "pycurl")
 
