@@ -62,20 +62,19 @@ def _certutil(directory, *args, stdin=None, check=True):
 def _private_directory(directory, create):
     """Refuse a database that another user could change, or that a symlink redirects (NSSError).
 
-    The rule of the private cache (every directory from ``/`` owned by root or this user and not
-    writable by others, the last one this user's and not a symlink): a certificate added to a
-    database someone else controls is trust they can edit, and as root a write there would leave
-    root-owned files in a user's database. Missing directories are created 0700 with ``create``.
+    The private cache's rule (``_cache.walk``: every directory from ``/`` owned by root or this
+    user and not writable by others, the last one this user's and not a symlink): a certificate
+    added to a database someone else controls is trust they can edit, and as root a write there
+    would leave root-owned files in a user's database. With ``create``, a missing ``.pki/nssdb``
+    is made 0700 (never the home directory above it).
     """
-    from sandbox_trust import _cachedir
+    from sandbox_trust import _cache
 
-    fd = _cachedir.open_private_dir(directory, create=create, what="NSS database directory")
-    if fd is None:
-        raise NSSError(
-            "%s is not a directory private to this user (a symlink, another user's, writable by others) "
-            "or cannot be created" % directory
-        )
-    os.close(fd)
+    fd, state, why = _cache.walk(directory, create)
+    if fd is not None:
+        os.close(fd)
+    if state != _cache.USABLE:
+        raise NSSError("refusing NSS database directory %s: %s" % (directory, why or "it does not exist"))
 
 
 def _entries(directory):

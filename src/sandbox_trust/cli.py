@@ -42,8 +42,17 @@ def format_status(report):
         lines.append(row % ("  sha256", certificate["sha256"]))
         lines.append(row % ("  valid", "%s to %s" % (certificate["not_before"], certificate["not_after"])))
         lines.append(row % ("  as a CA", "; ".join(issues) or "ok, also under 3.13's strict checks"))
+        normalised = certificate.get("normalised")
+        if normalised:
+            repaired = "; ".join("%s %s" % (i["extension"], i["problem"]) for i in normalised["repaired"])
+            lines.append(row % ("  loaded as", "normalised trust anchor (repaired: %s)" % repaired))
+            lines.append(row % ("  its sha256", normalised["sha256"]))
+    cache = report.get("cache") or {}
     if report["cache_dir"]:
-        lines.append(row % ("cache", report["cache_dir"]))
+        made = "" if cache.get("exists", True) else " (made at the first write)"
+        lines.append(row % ("cache", report["cache_dir"] + made))
+    for refused in cache.get("refused", ()):
+        lines.append(row % ("cache refused", "%(directory)s: %(why)s" % refused))
     by_path = {}
     for name, export in sorted(report["exports"].items()):
         by_path.setdefault(export["path"], []).append((name, export))
@@ -65,7 +74,12 @@ def format_status(report):
         lines.extend(textwrap.wrap(names, 100, initial_indent=indent, subsequent_indent=" " * len(indent)))
     if report["active"] and not report["export"]:
         lines.append(row % ("exports", "none (SANDBOX_TRUST_EXPORT_ENV=0)"))
-    for title, sentences in (("problems", report["problems"]), ("warnings", report["warnings"])):
+    sections = (
+        ("problems", report["problems"]),
+        ("warnings", report["warnings"]),
+        ("information", report.get("information", ())),
+    )
+    for title, sentences in sections:
         if sentences:
             lines.append(title + ":")
             lines.extend("  - " + sentence for sentence in sentences)
@@ -201,6 +215,10 @@ VARIABLES = (
     (
         "SANDBOX_TRUST_LAZY_ROOTS",
         "0: client contexts parse default-roots bundles instead of a hashed directory",
+    ),
+    (
+        "SANDBOX_TRUST_REPAIR_CA",
+        "0: load the CA exactly as written, even where strict verification (3.13+) rejects its encoding",
     ),
 )
 CA_VARIABLES = "the CA variables it extends (SSL_CERT_FILE, SSL_CERT_DIR, REQUESTS_CA_BUNDLE, ...)"
