@@ -7,6 +7,7 @@ out, rejected for an unrelated CA, rejected after ``uninstall --java``. keytool 
 reader) checks the store: the JDK's public roots are all still there, plus the CA.
 """
 
+import ast
 import glob
 import hashlib
 import os
@@ -127,3 +128,19 @@ def test_install_java_without_a_jdk(run, core_venv, intercept, tmp_path):
     )
     assert process.returncode == 1 and "has no bin/keytool" in process.stderr, process.stderr
     assert not glob.glob(os.path.join(run.home, ".cache", "sandbox-trust", "java-*"))
+
+
+def test_the_start_path_spells_the_names_of_java_module():
+    """The boot module and _java_start spell _java's names as literals (a name there costs every start)."""
+    from tests.harness import SRC
+
+    java = {}
+    for node in ast.parse(open(os.path.join(SRC, "sandbox_trust", "_java.py")).read()).body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            java[node.targets[0].id] = node.value.value
+    with open(os.path.join(SRC, "_sandbox_trust_boot.py")) as f:
+        assert 'os.access("%s", 0, dir_fd=cache_fd)' % java["MARK"] in f.read()
+    with open(os.path.join(SRC, "sandbox_trust", "_java_start.py")) as f:
+        start = f.read()
+    for name in ("MARK", "INDEX_PREFIX", "OPTION", "VARIABLE"):
+        assert '"%s' % java[name] in start, name
