@@ -219,7 +219,7 @@ def decode_record(text, get=None):
             fields.append(text[: int(digits)])
             text = text[int(digits) :]
         before, after = fields
-        if name not in EXPORTED_VARIABLES or name in record or not after:
+        if name not in EXPORTED_VARIABLES and name != "JAVA_TOOL_OPTIONS" or name in record or not after:
             raise ValueError("bad name or value")
         if before != after and get(name) == after:  # else changed since: the user's own now
             record[name] = (before, after)
@@ -604,6 +604,13 @@ def export_environment(certificates=None):
                 export_record[name] = (before, path)
             if current[name] != path:
                 changed[name] = path
+        # After install --java only: its mark (sandbox_trust._java.MARK, a symlink to the JDK's
+        # cacerts) is there. One access(2) that raises nothing; no function of its own here, as
+        # each one is paid at every start (docs/design.md, "Java").
+        if cache_fd is not None and os.access("java-cacerts", 0, dir_fd=cache_fd):
+            from sandbox_trust import _java_start
+
+            _java_start.export(cache_fd, cache_dir, ca_signature, certificates, changed)
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
@@ -658,7 +665,6 @@ def boot():
 # loaded under another name (the tests' ``load_boot``).
 if __name__ == "_sandbox_trust_boot" and "sandbox_trust" not in sys.modules:
     boot()
-
 
 
 # The PEP 829 entry point (``sandbox_trust.start``, which Python 3.15+ runs instead of the .pth's

@@ -374,8 +374,12 @@ def collect_status(wait=None):
 
 
 def runtimes_report(report, certificates):
-    """What ``install --nss`` left in the user's NSS database, against the CA of now."""
-    from sandbox_trust import _nss
+    """What ``install --nss`` and ``install --java`` left, against the CA of now."""
+    from sandbox_trust import _java, _nss
+
+    java = report["java"] = _java.report()
+    if java["problem"]:
+        report["problems"].append(java["problem"])
 
     nss = report["nss"] = _nss.report(_nss.default_nssdb(), certificates)
     if nss["installed"] and not nss["current"] or nss["stale"]:

@@ -72,6 +72,14 @@ def format_status(report):
             label = "  exported as"
         indent = row % (label, "")
         lines.extend(textwrap.wrap(names, 100, initial_indent=indent, subsequent_indent=" " * len(indent)))
+    java = report.get("java") or {}
+    if java.get("installed"):
+        store = java["store"] or "built again at the next start (the CA or cacerts changed)"
+        lines.append(row % ("Java store", "%s (%s + the CA, install --java)" % (store, java["cacerts"])))
+    nss = report.get("nss") or {}
+    if nss.get("installed"):
+        state = "the current CA" if nss["current"] and not nss["stale"] else "not the current CA"
+        lines.append(row % ("NSS database", "%s: %s (install --nss)" % (nss["nssdb"], state)))
     if report["active"] and not report["export"]:
         lines.append(row % ("exports", "none (SANDBOX_TRUST_EXPORT_ENV=0)"))
     sections = (
