@@ -15,8 +15,7 @@ import _sandbox_trust_boot as boot
 
 def introduced(name):
     """True when ``name`` holds a value sandbox-trust exported (here or in a parent) where there was none."""
-    entry = boot.export_record.get(name)
-    return entry is not None and entry[0] is None and os.environ.get(name) == entry[1]
+    return os.environ.get(name) is not None and boot.original(name, os.environ.get) is None
 
 
 def visible(name):
