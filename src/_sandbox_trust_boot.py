@@ -274,6 +274,7 @@ PATCH_TARGETS = {
     "botocore.endpoint": "botocore_endpoint",
     "pycurl": "pycurl_handle",
     "grpc": "grpc_credentials",
+    "OpenSSL.SSL": "pyopenssl_context",
 }
 
 

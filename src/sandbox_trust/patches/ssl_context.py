@@ -23,7 +23,7 @@ import ssl
 import sys
 
 import _sandbox_trust_boot as boot
-from sandbox_trust.patches import Patch
+from sandbox_trust.patches import Patch, _environment
 
 _CERTIFI_BUNDLE_SUFFIX = os.sep + os.path.join("certifi", "cacert.pem")
 
@@ -240,8 +240,39 @@ def _load_for_server(context, cafile=None, capath=None, cadata=None):
         _original["load_verify_locations"](context, cafile, capath, cadata)
 
 
+def user_default_paths():
+    """``(cafile, capath)`` that stock ``set_default_verify_paths`` reads now: the user's values,
+    else OpenSSL's compiled-in defaults; None when no export of ours is in the way (see
+    ``_environment.openssl_user_paths``)."""
+    user = _environment.openssl_user_paths()
+    if user is None:
+        return None
+    cafile, capath = user
+    return (_OPENSSL_CAFILE if cafile is None else cafile, _OPENSSL_CAPATH if capath is None else capath)
+
+
+def _load_default_file(context, cafile, load):
+    """``load(context, cafile=...)`` with OpenSSL's rule for its default file: one that is missing,
+    empty or unreadable as PEM is skipped silently (``X509_STORE_set_default_paths`` clears the
+    error), so the same certificates are loaded as by ``set_default_verify_paths``."""
+    if not cafile:
+        return False
+    try:
+        load(context, cafile=cafile)
+    except (OSError, ValueError):  # ssl.SSLError is an OSError
+        return False
+    return True
+
+
 def _set_server_default_paths(context):
     """OpenSSL's default paths for a server context, minus an exported bundle's CA."""
+    user = user_default_paths()
+    if user is not None:  # the user's own values, never the CA: what stock loads
+        cafile, capath = user
+        _load_default_file(context, cafile, _load_for_server)
+        if capath:  # OpenSSL adds a missing directory too (looked up, finds nothing); "" adds none
+            _original["load_verify_locations"](context, capath=capath)
+        return None
     cafile = os.environ.get("SSL_CERT_FILE")
     if not cafile or _server_cadata(cafile) is None:
         return _original["set_default_verify_paths"](context)
@@ -254,16 +285,24 @@ def _set_server_default_paths(context):
 def set_default_verify_paths(self):
     if not _verifies_servers(self):
         return _set_server_default_paths(self)
-    cafile = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE)
+    user = user_default_paths()
+    if user is None:
+        cafile, capath = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE), os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
+    else:
+        cafile, capath = user
     lazy = _lazy_roots(self, cafile)
     if lazy is None:
-        _original["set_default_verify_paths"](self)
+        if user is None:
+            _original["set_default_verify_paths"](self)
+        else:
+            _load_default_file(self, cafile, _original["load_verify_locations"])
+            if capath:
+                _original["load_verify_locations"](self, capath=capath)
         _loaded(self, _OTHER, cafile=cafile or None)
     else:
         # OpenSSL's default file, from the directory; its default directory lookup as it was, after
         # ours: for a subject in both, the bundle's certificates shadowed the directory's before too.
         _load_lazily(self, lazy)
-        capath = os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
         if capath:
             _original["load_verify_locations"](self, capath=capath)
             _loaded(self, _DIRECTORY)
