@@ -66,7 +66,7 @@ CONNECT = {"urllib": _urllib, "requests": _requests, "httpx": _httpx, "sslcontex
 
 def connect(url, count, budget, truststore=""):
     """Per client: one first connection, then up to ``count`` more within ``budget`` seconds (>= 3)."""
-    if truststore:  # the naive peer: what a user gets by calling it first thing
+    if truststore:  # the naive alternative: what a user gets by calling it first thing
         import truststore as _truststore
 
         _truststore.inject_into_ssl()

@@ -17,7 +17,8 @@ BASELINE = "baseline: no package, SSL_CERT_FILE + REQUESTS_CA_BUNDLE = merged bu
 def configurations(certs, bind_mount):
     """name -> (distributions on, extra env, system bundle replaced by the merged one, truststore)."""
     merged = {"SSL_CERT_FILE": certs.merged_path, "REQUESTS_CA_BUNDLE": certs.merged_path}
-    # Peers trust the system store only: the CA goes into it (privately), else through the variables.
+    # The alternatives trust the system store only: the CA goes into it (privately), else through
+    # the variables.
     system = ({}, True) if bind_mount else (merged, False)
     configs = {
         BASELINE: ((), merged, False, False),

@@ -25,10 +25,10 @@ PTH_LINE = harness.pth_line()
 DEFAULT_CA_PATH = harness.load_boot().DEFAULT_CA_PATH
 last_json = harness.last_json
 
-# What every bench venv holds; peers are switched on one at a time.
+# What every bench venv holds; the alternatives (other packages) are switched on one at a time.
 PACKAGES = ("requests", "httpx", "certifi", "truststore", "wrapt", "aiohttp")
-PEERS = {"pip-system-certs": "pip-system-certs==5.3", "certifi-linux": "certifi-linux==1.1"}
-SWITCHABLE = ("sandbox-trust",) + tuple(PEERS)
+ALTERNATIVES = {"pip-system-certs": "pip-system-certs==5.3", "certifi-linux": "certifi-linux==1.1"}
+SWITCHABLE = ("sandbox-trust",) + tuple(ALTERNATIVES)
 SYSTEM_BUNDLE = harness.SYSTEM_BUNDLE
 
 
@@ -77,14 +77,14 @@ class Venv:
     def _create(self, python, wheel):
         with open(wheel, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
-        key = repr((python, PACKAGES, sorted(PEERS.values())))
+        key = repr((python, PACKAGES, sorted(ALTERNATIVES.values())))
         marker = os.path.join(self.path, ".bench-ready")
         self._restore_stash()
         if not os.path.exists(marker) or open(marker).read() != key:
             log("creating %s (%s)" % (self.path, python))
             harness.new_venv(self.path, python)
             self._pip("install", *PACKAGES)
-            self._pip("install", *PEERS.values())
+            self._pip("install", *ALTERNATIVES.values())
             with open(marker, "w") as f:
                 f.write(key)
         wheel_marker = os.path.join(self.path, ".bench-wheel")
@@ -195,7 +195,7 @@ class Certificates:
         self.ca_path = ca_path
         with open(ca_path, "rb") as f:
             self.ca_pem = f.read()
-        # The baseline's CA variables and the peers' system store: system roots + the CA.
+        # The baseline's CA variables and the alternatives' system store: system roots + the CA.
         self.merged_path = os.path.join(directory, "merged.pem")
         with open(SYSTEM_BUNDLE, "rb") as f:
             base = f.read()
@@ -204,7 +204,7 @@ class Certificates:
 
 
 def can_bind_mount():
-    """Peers trust the system store only: emulated with a private mount namespace, if we may."""
+    """The alternatives trust the system store only: emulated with a private mount namespace, if we may."""
     if not shutil.which("unshare") or not os.path.exists(SYSTEM_BUNDLE):
         return False
     probe = subprocess.run(

@@ -10,9 +10,10 @@ from startup import COMMANDS, FLOOR_VARIANTS, PTH_VARIANTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMAND_LINE = "python3 benchmarks/run.py"
-PEERS = ("pip-system-certs 5.3", "certifi-linux 1.1", "truststore.inject_into_ssl()")
-# The issue's targets: (command, state, limit on the ratio to the same venv without the package);
-# reset from the floor measured in docs/design.md ("Startup") by the lazy-roots issue.
+# Other packages that make Python trust a CA at start, measured beside sandbox-trust.
+ALTERNATIVES = ("pip-system-certs 5.3", "certifi-linux 1.1", "truststore.inject_into_ssl()")
+# The start-up targets: (command, state, limit on the ratio to the same venv without the package),
+# set from the floor measured in docs/design.md ("Startup").
 TARGETS = (
     ("pass", "CA present", 1.065),
     ("pass", "nothing to do", 1.025),
@@ -43,13 +44,13 @@ def _index(startup):
     return counts, groups
 
 
-def _peer_ratios(groups):
-    """python -> {peer: (instructions, ratio to `none` of the same venv)} (counted on `python -c pass`)."""
+def _alternative_ratios(groups):
+    """python -> {package: (instructions, ratio to `none` of the same venv)} (counted on `python -c pass`)."""
     out = collections.defaultdict(dict)
     for (python, _), runs in groups.items():
         none = runs.get(("pass", "nothing to do", "none"))
         for (_command, _, install), n in runs.items():
-            if install in PEERS and none:
+            if install in ALTERNATIVES and none:
                 out[python][install] = (n, n / none)
     return out
 
@@ -124,10 +125,10 @@ def startup_table(counts, python):
     return lines
 
 
-def peers_table(counts, groups, python):
-    """`python -c pass` with each peer installed, beside sandbox-trust's two states."""
-    peer_ratios = _peer_ratios(groups)
-    if python not in peer_ratios:
+def alternatives_table(counts, groups, python):
+    """`python -c pass` with each alternative installed, beside sandbox-trust's two states."""
+    ratios = _alternative_ratios(groups)
+    if python not in ratios:
         return []
     nones = sorted(
         {
@@ -138,10 +139,11 @@ def peers_table(counts, groups, python):
     )
     lines = [
         "",
-        "### Python %s: peers, `python -c pass`" % python,
+        "### Python %s: alternatives, `python -c pass`" % python,
         "",
-        "Peers act at every start whatever the environment; each ratio is to `none` of its own venv "
-        "copy (the copies' counts of `none`: %s)." % ", ".join(nones),
+        "Alternatives (other packages that add trust at start) act at every start whatever the "
+        "environment; each ratio is to `none` of its own venv copy (the copies' counts of `none`: %s)."
+        % ", ".join(nones),
         "",
         "| package | instructions | vs none |",
         "|---|--:|--:|",
@@ -151,10 +153,10 @@ def peers_table(counts, groups, python):
         none = counts.get((python, "pass", state, "none"))
         if ours and none:
             lines.append("| sandbox-trust (%s) | %s | %s |" % (state, "{:,}".format(ours), _x(ours, none)))
-    for peer in PEERS:
-        if peer in peer_ratios[python]:
-            n, ratio = peer_ratios[python][peer]
-            lines.append("| %s | %s | %.2fx |" % (peer, "{:,}".format(n), ratio))
+    for package in ALTERNATIVES:
+        if package in ratios[python]:
+            n, ratio = ratios[python][package]
+            lines.append("| %s | %s | %.2fx |" % (package, "{:,}".format(n), ratio))
     return lines
 
 
@@ -202,7 +204,7 @@ def startup_section(results):
     lines = []
     for python in _pythons(results["startup"]):
         lines += startup_table(counts, python)
-        lines += peers_table(counts, groups, python)
+        lines += alternatives_table(counts, groups, python)
         lines += variants_table(groups, python)
     return lines
 
@@ -264,7 +266,7 @@ def connections_section(results):
         "connection. "
         "urllib builds a new default context per connection; requests (Session) and urllib3 load their "
         "bundle file per connection; httpx (Client) and the raw `SSLContext` loop reuse one context. "
-        "Peers trust the CA through the system store (%s)."
+        "The alternatives trust the CA through the system store (%s)."
         % (data["count"], data["budget"], data["rounds"], data["system_store"]),
     ]
     same_work = [
@@ -436,7 +438,7 @@ def markdown(results):
 def figures(results):
     """What the chart draws, from one run's results."""
     counts, groups = _index(results.get("startup", []))
-    out = {"pythons": _pythons(results.get("startup", [])), "startup": {}, "peers": {}}
+    out = {"pythons": _pythons(results.get("startup", [])), "startup": {}, "alternatives": {}}
     for python in out["pythons"]:
         variants = _variant_group(groups, python) or {}
         pass_none = variants.get(("pass", "nothing to do", "none"))
@@ -449,14 +451,15 @@ def figures(results):
                 # What site charges for a .pth is the same whatever the command runs after it.
                 added = least - pass_none if least and pass_none else None
                 out["startup"][python][(command, state)] = (ours / none, 1 + added / none if added else None)
-        peers = {
+        alternatives = {
             "sandbox-trust, " + state: counts[(python, "pass", state, "sandbox-trust")]
             / counts[(python, "pass", state, "none")]
             for state in ("nothing to do", "CA present")
             if (python, "pass", state, "sandbox-trust") in counts
         }
-        peers.update({peer: ratio for peer, (_, ratio) in _peer_ratios(groups).get(python, {}).items()})
-        out["peers"][python] = peers
+        for name, (_, ratio) in _alternative_ratios(groups).get(python, {}).items():
+            alternatives[name] = ratio
+        out["alternatives"][python] = alternatives
     if results.get("connections"):
         data = results["connections"]
         base = data["configs"][data["baseline"]]
@@ -501,7 +504,7 @@ def _number(cell):
 
 def figures_from_markdown(text):
     """The same figures, parsed back from a benchmarks.md this module wrote (ratios to 4 digits)."""
-    out = {"pythons": [], "startup": {}, "peers": {}}
+    out = {"pythons": [], "startup": {}, "alternatives": {}}
     nones, least_added = {}, {}
     for heading, caption, rows in _markdown_tables(text):
         python = heading.split()[1].rstrip(":") if heading.startswith("Python ") else None
@@ -511,8 +514,8 @@ def figures_from_markdown(text):
                 command, state = row[0].strip("`"), row[1]
                 nones[(python, command, state)] = _number(row[2])
                 out["startup"].setdefault(python, {})[(command, state)] = (_number(row[6]), None)
-        elif ": peers" in heading:
-            out["peers"][python] = {
+        elif ": alternatives" in heading or ": peers" in heading:  # "peers": reports before the rename
+            out["alternatives"][python] = {
                 row[0].replace(" (", ", ").rstrip(")")
                 if row[0].startswith("sandbox-trust")
                 else row[0]: _number(row[2])
@@ -595,13 +598,13 @@ def startup_panel(ax, figs):
     _legend_below(ax, columns=len(pythons) * 2 + 1 if len(pythons) < 2 else 3)
 
 
-def peers_panel(ax, figs):
-    """`python -c pass` with sandbox-trust or a peer, per Python, log scale."""
-    pythons = [p for p in figs["pythons"] if figs["peers"].get(p)]
-    names = list(figs["peers"][pythons[0]])
+def alternatives_panel(ax, figs):
+    """`python -c pass` with sandbox-trust or an alternative, per Python, log scale."""
+    pythons = [p for p in figs["pythons"] if figs["alternatives"].get(p)]
+    names = list(figs["alternatives"][pythons[0]])
     width = 0.8 / len(pythons)
     for i, python in enumerate(pythons):
-        values = [figs["peers"][python].get(name, 0) for name in names]
+        values = [figs["alternatives"][python].get(name, 0) for name in names]
         x = [k + (i - (len(pythons) - 1) / 2) * width for k in range(len(names))]
         bars = ax.bar(x, values, width, color="C%d" % i, label="Python %s" % python)
         _label_bars(ax, bars, ["%.2fx" % v if v < 2 else "%.1fx" % v for v in values])
@@ -611,7 +614,7 @@ def peers_panel(ax, figs):
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels([n.replace(", ", ",\n").replace(".inject", "\n.inject") for n in names], fontsize=7)
     ax.set_ylabel("instructions vs no package (log)")
-    ax.set_title("start-up (`python -c pass`): sandbox-trust and peers", fontsize=10)
+    ax.set_title("start-up (`python -c pass`): sandbox-trust and alternatives", fontsize=10)
     _legend_below(ax)
 
 
@@ -657,7 +660,7 @@ def lazy_panel(ax, figs):
 
 PANELS = (
     ("startup", startup_panel),
-    ("peers", peers_panel),
+    ("alternatives", alternatives_panel),
     ("connections", connections_panel),
     ("latency", latency_panel),
     ("lazy", lazy_panel),

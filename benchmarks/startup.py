@@ -90,7 +90,11 @@ def states(certs):
 
 # Relative callgrind cost of one run (python -c pass = 1), to balance the groups over the workers.
 COST = {"pass": 1, "import ssl": 2.8, "import requests": 12, "import httpx": 9}
-PEER_COST = {"pip-system-certs 5.3": 26, "certifi-linux 1.1": 8.5, "truststore.inject_into_ssl()": 12.5}
+ALTERNATIVE_COST = {
+    "pip-system-certs 5.3": 26,
+    "certifi-linux 1.1": 8.5,
+    "truststore.inject_into_ssl()": 12.5,
+}
 
 
 def plan(commands, quick):
@@ -114,7 +118,7 @@ def plan(commands, quick):
             if not quick:
                 rows += [("variant:" + name, "nothing to do") for name in PTH_VARIANTS]
         groups.append([(command, install, state) for install, state in rows])
-    # Peers cost the same fixed start-up whatever follows: counted on `python -c pass`.
+    # The alternatives cost the same fixed start-up whatever follows: counted on `python -c pass`.
     groups.append([("pass", install, "nothing to do") for install in ("none", "pip-system-certs 5.3")])
     groups.append(
         [
@@ -126,7 +130,7 @@ def plan(commands, quick):
 
 
 def cost(group):
-    return sum(COST[command] * PEER_COST.get(install, 1) for command, install, _ in group)
+    return sum(COST[command] * ALTERNATIVE_COST.get(install, 1) for command, install, _ in group)
 
 
 def _code(command, install):

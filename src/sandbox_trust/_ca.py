@@ -85,12 +85,31 @@ def _find(wait):
     problems = _problems(found)
     if problems:
         boot.warn("CA file %s: %s" % (settings.ca_path, "; ".join(problems)))
-    _certificates = found
     if settings.debug:  # the reader and the digest only for a person reading debug lines
         boot.debug(
             "CA loaded from %s: %s" % (settings.ca_path, "; ".join(_describe(der) for der in found.der))
         )
+    if settings.repair_ca:
+        for der in found.der:
+            if _may_need_repair(der):  # the common case, a compliant CA, costs these substring tests
+                from sandbox_trust import _anchor
+
+                found = _anchor.normalised(found)
+                break
+    _certificates = found
     return found
+
+
+# A compliant CA must not pay for importing _anchor (and _x509, datetime) at every process's first
+# client context: a certificate holding a critical basicConstraints (its OID, then BOOLEAN TRUE)
+# and a keyUsage OID has nothing _anchor mends. A wrong "maybe" costs one parse; a wrong "no" (the
+# bytes found inside a name) leaves the CA as written, as without _anchor (tests/test_anchor.py).
+_BASIC_CONSTRAINTS_CRITICAL = bytes.fromhex("0603551d130101ff")
+_KEY_USAGE = bytes.fromhex("0603551d0f")
+
+
+def _may_need_repair(der):
+    return not (_BASIC_CONSTRAINTS_CRITICAL in der and _KEY_USAGE in der)
 
 
 def _problems(found):
@@ -182,15 +201,22 @@ def _check_strict(found):
             continue  # OpenSSL accepted it; nothing to explain
         issues = _x509.ca_issues(certificate)
         if issues:
+            if not boot.settings.repair_ca:
+                why = "SANDBOX_TRUST_REPAIR_CA=0: loaded as written"
+            else:
+                from sandbox_trust import _anchor
+
+                why = "not normalised: %s" % _anchor.loaded([der])[0].refused
             boot.warn(
                 "CA certificate %s fails the strict X.509 checks Python 3.13+ clients apply "
                 "(VERIFY_X509_STRICT): %s; urllib, requests, httpx and aiohttp reject intercepted "
-                "servers (sandbox-trust status explains)"
+                "servers (%s; sandbox-trust status explains)"
                 % (
                     certificate.subject,
                     "; ".join(
                         "%s %s (OpenSSL: %s)" % (i.extension, i.problem, i.openssl_error) for i in issues
                     ),
+                    why,
                 )
             )
             return

@@ -7,13 +7,14 @@ lives here, imported by those alone.
 
 import _sandbox_trust_boot as boot
 
-# Switches that are on for exactly "1" (SANDBOX_TRUST_EXPORT_ENV and LAZY_ROOTS: off for "0").
+# Switches that are on for exactly "1" (SANDBOX_TRUST_EXPORT_ENV, LAZY_ROOTS, REPAIR_CA: off for "0").
 SWITCHES = (
     "SANDBOX_INTERCEPT_HTTPS",
     "SANDBOX_TRUST_DISABLE",
     "SANDBOX_TRUST_DEBUG",
     "SANDBOX_TRUST_EXPORT_ENV",
     "SANDBOX_TRUST_LAZY_ROOTS",
+    "SANDBOX_TRUST_REPAIR_CA",
 )
 
 
