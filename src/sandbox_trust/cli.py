@@ -137,12 +137,13 @@ def cmd_env(args):
     for name, (_base, path) in sorted(planned_bundles(os.environ).items()):
         if path is not None:
             lines.append("export %s=%s" % (name, shell_quote(path)))
-            boot.record_export(record, name, boot.original(name, os.environ.get), path)
+            record[name] = (boot.original(name, os.environ.get), path)  # encode_record's rule
     if not lines:
         sys.stderr.write("sandbox-trust: no private cache directory is usable: no bundle to export\n")
         return 1
-    if record:
-        lines.append("export %s=%s" % (boot.RECORD_VARIABLE, shell_quote(boot.encode_record(record))))
+    encoded = boot.encode_record(record)
+    if encoded:
+        lines.append("export %s=%s" % (boot.RECORD_VARIABLE, shell_quote(encoded)))
     print("\n".join(lines))
     return 0
 
