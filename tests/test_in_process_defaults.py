@@ -27,7 +27,7 @@ def test_rewritten_user_cert_file_is_followed(run, core_venv, intercept, private
     if not package:
         env["SANDBOX_TRUST_DISABLE"] = "1"
     urls = (private.url, unrelated.url, intercept.url)
-    found, process = run.script(core_venv, "follow_cert_file", unrelated.ca_path, *urls, **env)
+    found, process = run.script(core_venv, "follow_cert_file", str(user_file), unrelated.ca_path, *urls, **env)
     ca = T if package else R
     # The private CA was replaced by the unrelated one in the user's file: the next context follows.
     assert found == {"before": [T, R, ca], "after": [R, T, ca]}, process.stderr

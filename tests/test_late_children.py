@@ -109,3 +109,21 @@ def test_wrappers_installed_while_declared_ca_is_absent(run, core_venv):
     process = run(core_venv, ["-c", code], **env)
     assert process.stdout.split() == ["system", "True"], process.stdout + process.stderr
     assert process.stderr == ""  # nothing waited for, nothing said: no child started
+
+
+def test_wrappers_are_idempotent_reversible_reentrant_and_never_in_the_way(run, core_venv):
+    env = {"SANDBOX_INTERCEPT_HTTPS": "1", "SANDBOX_CA_CERT": run.home + "/absent.pem"}
+    found, process = run.script(core_venv, "child_start_unit", **env)
+    assert found == {
+        "installed_at_start": True,
+        "one_layer": True,
+        "outer_exit": 3,
+        "inner_exit": [4],
+        "deadline": "raised",
+        "after_failure": 5,
+        "reverted": True,
+        "exported": False,
+    }, process.stderr
+    # The failure is said once (internal error), and the rest is silent.
+    assert process.stderr.count("sandbox-trust: internal error in exporting before a child starts") == 1
+    assert process.stderr.count("sandbox-trust:") == 1, process.stderr

@@ -1,7 +1,7 @@
 """In-process trust follows a user's rewritten SSL_CERT_FILE as stock Python does.
 
-``python follow_cert_file.py NEW_CONTENT URL...``, run with ``SSL_CERT_FILE`` naming a file of the
-user's: each URL is fetched with a fresh ``ssl.create_default_context()`` (urllib), then the file is
+``python follow_cert_file.py USER_FILE NEW_CONTENT URL...``, run with ``SSL_CERT_FILE=USER_FILE`` (in
+this process it names the merged bundle exported for children, hence the argument): each URL is fetched with a fresh ``ssl.create_default_context()`` (urllib), then the file is
 replaced (``os.replace``, as ``update-ca-certificates`` does) by NEW_CONTENT's bytes, and each URL
 is fetched again with a fresh context. Prints one JSON line: ``{"before": [...], "after": [...]}``.
 """
@@ -19,9 +19,8 @@ def fetch(url):
 
 
 def main():
-    new_content, urls = sys.argv[1], sys.argv[2:]
+    target, new_content, urls = sys.argv[1], sys.argv[2], sys.argv[3:]
     before = [checks.outcome(lambda url=url: fetch(url)) for url in urls]
-    target = os.environ["SSL_CERT_FILE"]
     with open(new_content, "rb") as f:
         data = f.read()
     with open(target + ".new", "wb") as f:
