@@ -13,6 +13,7 @@ constant loaded at every start.
 
 import os
 import sys
+from stat import S_ISREG, S_ISVTX, S_IWGRP, S_IWOTH  # imported by os already: names cost nothing
 
 DEFAULT_CA_PATH = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
 DEFAULT_TIMEOUT = 5.0
@@ -47,7 +48,8 @@ DIRECTORY_VARIABLES = {"CURL_CA_BUNDLE": "SSL_CERT_DIR"}
 # drops NODE_EXTRA_CA_CERTS): extended when the user set them, never introduced.
 EXTEND_ONLY_VARIABLES = ("PIP_CERT", "NPM_CONFIG_CAFILE")
 # Variables that *add* to a tool's default roots: they get the CA (plus what the user had).
-ADD_VARIABLES = ("NODE_EXTRA_CA_CERTS",)
+# Deno reads every certificate of DENO_CERT beside its own roots (Mozilla's, or the system's).
+ADD_VARIABLES = ("NODE_EXTRA_CA_CERTS", "DENO_CERT")
 
 # Each "replace" variable extends the default roots of the tool that reads it (docs/design.md,
 # "Isolation"): requests and botocore default to certifi, grpc's C core to the roots.pem in its wheel,
@@ -61,6 +63,11 @@ DEFAULT_BASES = {
 CERTIFI_ROOTS = "/certifi/cacert.pem"
 GRPC_ROOTS = "/grpc/_cython/_credentials/roots.pem"
 EXPORTED_VARIABLES = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
+# After ``install --java``: Java children get the truststore it built (sandbox_trust._java) through
+# the option below, put before a value of the user's (a later -D wins: theirs, if they set one).
+JAVA_VARIABLE = "JAVA_TOOL_OPTIONS"
+JAVA_OPTION = "-Djavax.net.ssl.trustStore="
+JAVA_MARK = "java-cacerts"  # in the cache: a symlink to the JDK's cacerts, there once installed
 # What this process and its ancestors exported, for their children: see encode_record().
 RECORD_VARIABLE = "SANDBOX_TRUST_EXPORTED"
 
@@ -217,7 +224,7 @@ def decode_record(text, get=None):
             fields.append(text[: int(digits)])
             text = text[int(digits) :]
         before, after = fields
-        if name not in EXPORTED_VARIABLES or name in record or not after:
+        if name not in EXPORTED_VARIABLES and name != JAVA_VARIABLE or name in record or not after:
             raise ValueError("bad name or value")
         if before != after and get(name) == after:  # else changed since: the user's own now
             record[name] = (before, after)
@@ -362,58 +369,129 @@ def cache_candidates():
 
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_SHARED = S_IWGRP | S_IWOTH  # a directory others can change
 
 
-# An fd for the directory ``path`` if nobody but this user and root can change what it names.
+# ``(directory, fd)`` of the private cache when it exists; ``(directory, None)`` when the cache to
+# use is not made yet (the cold path makes it), ``(None, None)`` when no candidate is usable.
 #
-# OpenSSH's StrictModes, checked race-free: every directory from ``/`` down is opened relative
-# to the one before with ``O_NOFOLLOW`` and must be owned by root or this user and not writable
-# by group or others, except a sticky one (``/tmp``) entered towards a directory of this user's;
-# the last must be this user's. This is the common case, walked on every start; anything else
-# (a symlink on the way, a directory to create, a refusal to explain) goes to the full walk of
-# ``sandbox_trust._cachedir``, which also says the one line.
-def open_private_dir(path, create=False):
-    if not create and path[:1] == "/":
-        uid = os.geteuid()
-        fd = os.open("/", _DIRECTORY_FLAGS)
-        try:
-            st = os.fstat(fd)
-            for name in path.split("/"):
-                mode = st.st_mode
-                shared = mode & 0o022  # then only a sticky directory may lead on, to one of ours
-                if st.st_uid != uid and st.st_uid or shared and not mode & 0o1000:
-                    break
-                if not name or name == ".":
-                    continue
+# The warm case of ``sandbox_trust._cache``'s rule, which owns the cache (the first candidate
+# that exists and is private, or that does not exist and can be made), checked the same way and
+# tested against it (tests/test_cache_rule.py). Every directory from ``/`` down is opened relative
+# to the one before with ``O_NOFOLLOW`` and must be owned by root or this user and not writable by
+# group or others, except a sticky one (``/tmp``) entered towards a directory of this user's; the
+# last must be this user's. One ``openat`` and one ``fstat`` per directory: it runs at every
+# start. Anything else (a symlink on the way, a refusal to explain) goes to the full walk.
+def open_cache_dir():
+    for directory in cache_candidates():
+        fd = _open_private_dir(directory)
+        if fd != -1:
+            return directory, fd
+    return None, None
+
+
+# A candidate's fd, None when it is absent and can be made, -1 when it is not usable (the next).
+def _open_private_dir(path):
+    uid = os.geteuid()
+    fd = os.open("/", _DIRECTORY_FLAGS)
+    names = path.split("/")
+    try:
+        st = os.fstat(fd)
+        for index, name in enumerate(names):
+            shared = st.st_mode & _SHARED  # then only a sticky directory may lead on, to one of ours
+            if st.st_uid != uid and st.st_uid != 0 or shared and not st.st_mode & S_ISVTX:
+                break
+            if not name or name == ".":
+                continue
+            try:
                 child = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
-                os.close(fd)
-                fd = child
-                st = os.fstat(fd)
-                if shared and st.st_uid != uid:
-                    break
-            else:
-                if st.st_uid == uid and not st.st_mode & 0o022:
-                    found, fd = fd, None
-                    return found
-        except FileNotFoundError:
-            return None  # absent is normal (made on first use) and needs no line
-        except OSError:
-            pass  # a symlink, not a directory, no permission: the full walk says which
-        finally:
-            if fd is not None:
-                os.close(fd)
-    from sandbox_trust import _cachedir  # the cold path: unusual directories only
+            except FileNotFoundError:  # made on first use if only the last two are missing, here
+                missing = 0
+                for rest in names[index:]:
+                    missing += rest != "" and rest != "."
+                if missing > 2 or not os.access(".", os.W_OK | os.X_OK, dir_fd=fd, effective_ids=True):
+                    return -1
+                return None
+            os.close(fd)
+            fd = child
+            st = os.fstat(fd)
+            if shared and st.st_uid != uid:
+                break
+        else:
+            if st.st_uid == uid and not st.st_mode & _SHARED:
+                found, fd = fd, None
+                return found
+    except OSError:
+        pass  # a symlink, not a directory, no permission: the full walk says which
+    finally:
+        if fd is not None:
+            os.close(fd)
+    from sandbox_trust import _cache  # the cold path: unusual directories only
 
-    return _cachedir.open_private_dir(path, create)
+    return _cache.open_candidate(path)
 
 
-# Identity of a file's current version, cheap enough for every start (one stat).
+# Identity of a file's current version, cheap enough for every start (one stat, through symlinks).
 #
 # ctime is in it because no user can set it: a file rewritten in place with its inode, size and
 # mtime kept (``cp -p``, ``touch -r``, an image layer) still gets a new signature.
 def file_signature(path):
     st = os.stat(path)
     return "%x.%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+# Identity of a CA directory's current contents (a user's SSL_CERT_DIR): its own signature and,
+# for each name OpenSSL may look up there (``<hash>.<n>``), that of the file the name leads to
+# through its symlinks, "-" when it leads nowhere. A file rewritten in place or a link retargeted
+# changes it, although the directory's own stat stays the same. A listdir and a stat per entry:
+# paid only by a user who set SSL_CERT_DIR.
+def directory_signature(path):
+    parts = [file_signature(path)]
+    for name in sorted(os.listdir(path)):
+        if name[8:9] == "." and len(name) > 9:  # a superset of OpenSSL's names: more never hurts
+            try:
+                parts.append("%s=%s" % (name, file_signature(path + "/" + name)))
+            except OSError:
+                parts.append(name + "=-")
+    return "\n".join(parts)
+
+
+# The name of the symlink that maps (CA version, base version) to a merged bundle.
+#
+# ``base`` is a bundle path, None (the CA alone), or a tuple of a bundle and CA directories,
+# whose identity (``directory_signature``) is too long for a file name: hashed then.
+def index_name(base, ca_signature):
+    if base is None:
+        base_signature = "none"
+    elif isinstance(base, tuple):
+        parts = []
+        for path in base:
+            parts.append(directory_signature(path) if os.path.isdir(path) else file_signature(path))
+        try:
+            from _sha2 import sha256  # 3.12+; the builtin module: no OpenSSL set-up, as hashlib has
+        except ImportError:
+            try:
+                from _sha256 import sha256
+            except ImportError:
+                from hashlib import sha256
+        base_signature = "d" + sha256("\n\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    else:
+        base_signature = file_signature(base)
+    # A bundle holds the CA normalised (sandbox_trust._anchor) unless SANDBOX_TRUST_REPAIR_CA=0.
+    return "index-%s-%s%s" % (ca_signature, base_signature, "" if settings.repair_ca else "-as-written")
+
+
+# Path of the regular file the index link ``index`` names in the cache, or None.
+def cached_bundle(cache_fd, directory, index):
+    try:
+        name = os.readlink(index, dir_fd=cache_fd)
+        # A cleaner may have removed the bundle but not the link; only a plain file here is ours.
+        mode = os.stat(name, dir_fd=cache_fd, follow_symlinks=False).st_mode
+    except OSError:
+        return None
+    if "/" in name or not S_ISREG(mode):
+        return None
+    return directory + "/" + name  # directory is absolute and name a plain file name
 
 
 # ``{"system" | "certifi" | "grpc": bundle path or None}``: each tool's default roots.
@@ -493,7 +571,8 @@ def export_environment(certificates=None):
         return False
     resolved = {}
     changed = {}
-    cache_fd = None
+    cache_dir = cache_fd = None
+    looked = False  # for the cache directory: once per call
     current = {name: getenv(name) for name in EXPORTED_VARIABLES}
     values = {name: original(name) for name in current} if export_record else current
     try:
@@ -501,14 +580,17 @@ def export_environment(certificates=None):
             if base in resolved:
                 path = resolved[base]
             else:
-                path = None
-                if cache_fd is None:
-                    for directory in cache_candidates():
-                        cache_fd = open_private_dir(directory)
-                        if cache_fd is not None:
-                            break
-                if cache_fd is not None:
-                    path = cached_bundle(cache_fd, directory, base, ca_signature)
+                path = index = None
+                if not looked:
+                    looked = True
+                    cache_dir, cache_fd = open_cache_dir()
+                try:
+                    # Before the base is read (cold path): a change after this misses next time.
+                    index = index_name(base, ca_signature)
+                except OSError:
+                    pass  # the base is gone: the cold path says so in a debug line
+                if cache_fd is not None and index is not None:
+                    path = cached_bundle(cache_fd, cache_dir, index)
                 if path is None:
                     if certificates is None:
                         from sandbox_trust import _ca  # cold path only: parsing is not for every start
@@ -518,7 +600,7 @@ def export_environment(certificates=None):
                         return True  # not a usable CA: in-process trust says why, nothing to export
                     from sandbox_trust import _bundles
 
-                    path = _bundles.build_and_index(base, certificates, ca_signature)
+                    path = _bundles.build_and_index(base, certificates, index)
                 resolved[base] = path
             if path is None:
                 continue  # unreadable base or no usable cache: in-process trust holds
@@ -527,6 +609,15 @@ def export_environment(certificates=None):
                 export_record[name] = (before, path)
             if current[name] != path:
                 changed[name] = path
+        if cache_fd is not None:
+            option = java_option(cache_fd, cache_dir, ca_signature, certificates)
+            if option is not None:
+                before = original(JAVA_VARIABLE)
+                value = option + " " + before if before else option
+                if before != value:
+                    export_record[JAVA_VARIABLE] = (before, value)
+                if getenv(JAVA_VARIABLE) != value:
+                    changed[JAVA_VARIABLE] = value
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
@@ -542,26 +633,25 @@ def export_environment(certificates=None):
     return True
 
 
-# The name of the symlink that maps (CA version, base version) to a merged bundle.
-def index_name(base, ca_signature):
-    if isinstance(base, tuple):  # a directory's signature changes when its entries do
-        base_signature = "+".join(file_signature(path) for path in base)
-    else:
-        base_signature = file_signature(base) if base else "none"
-    # A bundle holds the CA normalised (sandbox_trust._anchor) unless SANDBOX_TRUST_REPAIR_CA=0.
-    return "index-%s-%s%s" % (ca_signature, base_signature, "" if settings.repair_ca else "-as-written")
-
-
-def cached_bundle(cache_fd, directory, base, ca_signature):
+# The JAVA_TOOL_OPTIONS option naming the Java truststore, or None: ``install --java`` never ran.
+#
+# Without the mark this is one failed ``readlink``. With it, the store is found through an index
+# named by the CA's and the JDK cacerts' signatures; a miss (either changed) builds it again.
+def java_option(cache_fd, cache_dir, ca_signature, certificates):
     try:
-        name = os.readlink(index_name(base, ca_signature), dir_fd=cache_fd)
-        # A cleaner may have removed the bundle but not the link; only a plain file here is ours.
-        mode = os.stat(name, dir_fd=cache_fd, follow_symlinks=False).st_mode
+        cacerts = os.readlink(JAVA_MARK, dir_fd=cache_fd)
     except OSError:
         return None
-    if "/" in name or mode & 0o170000 != 0o100000:
-        return None
-    return directory + "/" + name  # directory is absolute and name a plain file name
+    try:
+        index = "java-index-%s-%s" % (ca_signature, file_signature(cacerts))
+    except OSError:
+        return None  # the JDK went away: nothing to point Java at (status says so)
+    path = cached_bundle(cache_fd, cache_dir, index)
+    if path is None:
+        from sandbox_trust import _java
+
+        path = _java.rebuild(cache_fd, cache_dir, cacerts, certificates, ca_signature)
+    return None if path is None else JAVA_OPTION + path
 
 
 # --- start -------------------------------------------------------------------------------
@@ -603,7 +693,6 @@ def boot():
 # loaded under another name (the tests' ``load_boot``).
 if __name__ == "_sandbox_trust_boot" and "sandbox_trust" not in sys.modules:
     boot()
-
 
 
 # The PEP 829 entry point (``sandbox_trust.start``, which Python 3.15+ runs instead of the .pth's

@@ -381,6 +381,36 @@ def child_node(url):
 
 
 @probe
+def child_deno(url):
+    """Deno (``PROBE_DENO``: its binary) runs tests/scripts/fetch_deno.js: rustls names an unknown issuer."""
+    import os
+
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts", "fetch_deno.js")
+    process = _child([os.environ["PROBE_DENO"], "run", "--allow-net", "--no-prompt", script, url])
+    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    if "invalid peer certificate: UnknownIssuer" in result.get("cause", ""):
+        raise ssl.SSLCertVerificationError(result["cause"])
+    if result != {"status": 200, "body": "ok"}:
+        raise RuntimeError("deno: %r %s" % (result, process.stderr.strip()))
+
+
+@probe
+def child_java(url):
+    """``java Fetch.java URL`` (a single-file launch, JDK 11+): PKIX path building fails on an unknown issuer."""
+    import os
+
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts", "Fetch.java")
+    process = _child(["java", script, url])
+    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    if result.get("outcome") == "rejected" and "PKIX path building failed" in result.get("detail", ""):
+        raise ssl.SSLCertVerificationError(result["detail"])
+    if result != {"outcome": "trusted", "status": 200, "body": "ok"}:
+        raise RuntimeError("java: %r %s" % (result, process.stderr.strip()))
+
+
+@probe
 def child_python(url):
     """Probe ``PROBE_CHILD_CLIENT`` in another interpreter (``PROBE_CHILD_PYTHON``), e.g. a venv made here."""
     import os

@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import ssl
 import sys
@@ -237,7 +238,7 @@ def _version(python):
 def test_children_trust_the_normalised_anchor(run, make_venv, bare_strict_venv, origins, client):
     """Exported bundles hold the normalised CA: a strict Python without the package, curl, node,
     git. With SANDBOX_TRUST_REPAIR_CA=0 they hold it as written, which only the strict one rejects."""
-    if client != "child_python" and not __import__("shutil").which(client.split("_")[1]):
+    if client != "child_python" and not shutil.which(client.split("_")[1]):
         pytest.skip("%s is not installed" % client.split("_")[1])
     parent = make_venv(*PACKAGES)
     origin = origins["both"]
@@ -250,6 +251,28 @@ def test_children_trust_the_normalised_anchor(run, make_venv, bare_strict_venv, 
     assert run.probe(parent, client, origins["unrelated-both"].url, **env)[0] == "rejected"
     as_written = run.probe(parent, client, origin.url, SANDBOX_TRUST_REPAIR_CA="0", **env)[0]
     assert as_written == ("rejected" if client == "child_python" else "trusted")
+
+
+def test_uv_trusts_the_exported_bundle(run, make_venv, origins, tmp_path):
+    """uv (rustls/webpki) with the SSL_CERT_FILE a start exports: the origin answers its index query
+    with text/plain, which uv reports only once the handshake verified."""
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not installed")
+    parent = make_venv(*PACKAGES)
+    outcomes = {}
+    for name in ("both", "unrelated-both"):
+        env = run.script(parent, "exported_vars", SANDBOX_CA_CERT=origins["both"].ca_path)[0]["env"]
+        process = run.command(
+            [uv, "pip", "install", "--python", parent.python, "--dry-run", "--no-cache"]
+            + ["--index-url", origins[name].url + "simple/", "nothing-here"],
+            SSL_CERT_FILE=env["SSL_CERT_FILE"],
+        )
+        verified = "Unsupported `Content-Type`" in process.stderr
+        rejected = "invalid peer certificate" in process.stderr
+        assert verified != rejected, process.stderr
+        outcomes[name] = "trusted" if verified else "rejected"
+    assert outcomes == {"both": "trusted", "unrelated-both": "rejected"}
 
 
 def test_bundles_hold_the_normalised_anchor_in_place_of_the_original(run, make_venv, origins):
@@ -403,6 +426,23 @@ def test_a_ca_signed_by_another_key_is_left_as_written():
     )
     anchor = _anchor.anchor(der(self_issued))
     assert anchor.repaired == () and "another key" in anchor.refused
+
+
+def test_each_certificate_of_a_ca_file_is_judged_alone():
+    """A file with a compliant CA, a mendable one and one that must stay as written: only the
+    mendable one is replaced, in its place; the positions and the rest of the file's facts stay."""
+    good, _ = flawed_cas.mint_ca("good")
+    flawed, _ = flawed_cas.mint_ca("flawed", **flawed_cas.REPAIRABLE["both"])
+    not_a_ca, _ = flawed_cas.mint_ca("not a CA", **flawed_cas.NOT_REPAIRABLE["ca-false"])
+    found = _anchor._cafile.parse_pem(flawed_cas.pem(good, flawed, not_a_ca))
+    loaded = _anchor.normalised(found)
+    assert loaded is not found
+    assert loaded.der == (der(good), _anchor.anchor(der(flawed)).der, der(not_a_ca))
+    assert loaded.positions == found.positions == (1, 2, 3)
+    assert _anchor.normalised(_anchor._cafile.parse_pem(flawed_cas.pem(good, not_a_ca))).der == (
+        der(good),
+        der(not_a_ca),
+    )
 
 
 def test_the_pre_check_costs_next_to_nothing(intercept):

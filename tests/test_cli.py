@@ -50,6 +50,10 @@ CASES = {
         ("basicConstraints=CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash"),
         [("basicConstraints", "not marked critical", True)],
     ),
+    "path-length-without-key-usage": (
+        ("basicConstraints=critical,CA:TRUE,pathlen:0", "subjectKeyIdentifier=hash"),
+        [("keyUsage", "missing", True)],
+    ),
     "no-basic-constraints": (
         ("keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash"),
         [("basicConstraints", "missing", True)],
@@ -80,7 +84,7 @@ CASES = {
     ),
 }
 # Strict-only defects of the CA's own encoding: client contexts load it normalised (tests/test_anchor.py).
-NORMALISED = ("no-key-usage", "basic-constraints-not-critical")
+NORMALISED = ("no-key-usage", "basic-constraints-not-critical", "path-length-without-key-usage")
 STRICT_CLIENTS = ("urllib", "http.client", "requests/urllib3 2.x", "httpx", "aiohttp")
 LENIENT_CLIENTS = ("botocore", "httpx2", "truststore/pip", "grpc", "pycurl")
 
@@ -289,7 +293,7 @@ def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case, repair):
             assert report["strict_clients"]["still_trust"]
         else:
             assert "every client rejects" in problem
-        human = cli(run, core_venv, "status", SANDBOX_CA_CERT=origin.ca_path)
+        human = cli(run, core_venv, "status", SANDBOX_CA_CERT=origin.ca_path, SANDBOX_TRUST_REPAIR_CA=repair)
         assert human.returncode == process.returncode and "%s %s" % (extension, description) in human.stdout
 
 
@@ -675,6 +679,28 @@ def test_install_over_a_pip_installed_copy(run, core_venv, plain_venv, wheel, in
     assert run(plain_venv, ["-m", "pip", "uninstall", "-y", "sandbox-trust"]).returncode == 0
     assert not os.path.exists(script)
     assert [name for name in os.listdir(plain_venv.site_packages) if "sandbox_trust" in name] == []
+
+
+def test_uninstall_venv_undoes_install_venv(run, core_venv, plain_venv, wheel, intercept):
+    ca = {"SANDBOX_CA_CERT": intercept.ca_path}
+    before = sorted(set(os.listdir(plain_venv.site_packages)) - {"__pycache__"})
+    assert cli(run, core_venv, "install", "--venv", plain_venv.path).returncode == 0
+    assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "trusted"
+    for attempt in (1, 2):  # idempotent: nothing left to remove is success
+        process = cli(run, core_venv, "uninstall", "--venv", plain_venv.path)
+        assert process.returncode == 0, process.stderr
+        assert ("removed from" if attempt == 1 else "nothing to remove") in process.stdout
+    assert sorted(set(os.listdir(plain_venv.site_packages)) - {"__pycache__"}) == before
+    cache = os.path.join(plain_venv.site_packages, "__pycache__")
+    assert (
+        not [name for name in os.listdir(cache) if "sandbox_trust" in name] if os.path.isdir(cache) else True
+    )
+    assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "rejected"
+    # A copy pip installed is pip's to remove: refused, left as it is.
+    plain_venv.pip("install", "-q", "--no-deps", wheel)
+    process = cli(run, core_venv, "uninstall", "--venv", plain_venv.path)
+    assert process.returncode == 1 and "installed by pip" in process.stderr, process.stderr
+    assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "trusted"
 
 
 def core_venv_version(run, venv):

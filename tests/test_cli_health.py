@@ -27,7 +27,7 @@ from tests.test_cli import (
 
 PYTHON312 = find_python("3.12")
 PYTHON313 = find_python("3.13")
-COMMANDS = ("status", "env", "wait", "install", "demo")
+COMMANDS = ("status", "env", "wait", "install", "uninstall", "demo")
 
 
 @pytest.fixture(scope="module")

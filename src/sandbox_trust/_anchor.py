@@ -14,7 +14,8 @@ Standard library only, through the package's own DER reader: the round trip of a
 this module leaves alone is byte-identical, and one it cannot re-encode exactly is left alone.
 """
 
-from sandbox_trust import _x509
+import _sandbox_trust_boot as boot
+from sandbox_trust import _cafile, _x509
 from sandbox_trust._der import DERError, element, encode
 
 # The defects mended: (extension, problem) as ``_x509.ca_issues`` names them.
@@ -76,6 +77,46 @@ def anchor(der):
     except DERError as exc:
         return Anchor(der, der, certificate, refused="not re-encoded exactly (%s): loaded as written" % exc)
     return Anchor(der, normalised, certificate, repaired=issues)
+
+
+def loaded(der_certificates):
+    """The ``Anchor`` of each DER certificate as client contexts load it.
+
+    A normalised form OpenSSL would not load (never seen) is put back as written: mending must
+    not cost the CA. One scratch context, only when something was normalised.
+    """
+    anchors = [anchor(der) for der in der_certificates]
+    repaired = [found for found in anchors if found.repaired]
+    if repaired:
+        for index in _cafile.openssl_rejects([found.der for found in repaired]):
+            found = repaired[index]
+            found.der, found.repaired = found.original, ()
+            found.refused = "OpenSSL refuses the normalised form, so it stays as written"
+    return anchors
+
+
+def normalised(found):
+    """``found`` (``_cafile.CACertificates``) with each certificate loaded as ``loaded`` says.
+
+    Once per process, when ``_ca`` finds the CA; each certificate mended is said once in debug.
+    """
+    anchors = loaded(found.der)
+    if not any(found.repaired for found in anchors):
+        return found
+    for mended in anchors:
+        if mended.repaired:
+            boot.debug(
+                "CA certificate %s normalised as a trust anchor for strict verification: %s; "
+                "same name, key and other extensions (SANDBOX_TRUST_REPAIR_CA=0: as written)"
+                % (mended.certificate.subject, mended.describe_repairs())
+            )
+    return _cafile.CACertificates(
+        [mended.der for mended in anchors],
+        found.has_private_key,
+        found.rejected,
+        found.truncated,
+        found.positions,
+    )
 
 
 def _refusal(issues):

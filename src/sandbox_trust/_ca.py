@@ -92,7 +92,9 @@ def _find(wait):
     if settings.repair_ca:
         for der in found.der:
             if _may_need_repair(der):  # the common case, a compliant CA, costs these substring tests
-                found = _normalised(found)
+                from sandbox_trust import _anchor
+
+                found = _anchor.normalised(found)
                 break
     _certificates = found
     return found
@@ -108,35 +110,6 @@ _KEY_USAGE = bytes.fromhex("0603551d0f")
 
 def _may_need_repair(der):
     return not (_BASIC_CONSTRAINTS_CRITICAL in der and _KEY_USAGE in der)
-
-
-def _normalised(found):
-    """``found``, each certificate whose only strict defects are in its encoding normalised.
-
-    Once per process (the CA is found once); said once in debug. A normalised certificate that
-    OpenSSL would not load (never seen) is kept as written: mending must not cost the CA.
-    """
-    from sandbox_trust import _anchor
-
-    anchors = [_anchor.anchor(der) for der in found.der]
-    repaired = [anchor for anchor in anchors if anchor.repaired]
-    if not repaired:
-        return found
-    refused = _cafile.openssl_rejects([anchor.der for anchor in repaired])
-    der = []
-    for anchor in anchors:
-        if anchor.repaired and repaired.index(anchor) not in refused:
-            der.append(anchor.der)
-            boot.debug(
-                "CA certificate %s normalised as a trust anchor for strict verification: %s; "
-                "same name, key and other extensions (SANDBOX_TRUST_REPAIR_CA=0: as written)"
-                % (anchor.certificate.subject, anchor.describe_repairs())
-            )
-        else:
-            der.append(anchor.original)
-    return _cafile.CACertificates(
-        der, found.has_private_key, found.rejected, found.truncated, found.positions
-    )
 
 
 def _problems(found):
@@ -233,9 +206,7 @@ def _check_strict(found):
             else:
                 from sandbox_trust import _anchor
 
-                why = "not normalised: %s" % (
-                    _anchor.anchor(der).refused or "OpenSSL refuses the normalised form"
-                )
+                why = "not normalised: %s" % _anchor.loaded([der])[0].refused
             boot.warn(
                 "CA certificate %s fails the strict X.509 checks Python 3.13+ clients apply "
                 "(VERIFY_X509_STRICT): %s; urllib, requests, httpx and aiohttp reject intercepted "

@@ -135,10 +135,7 @@ def normalised_anchor(certificate, settings):
     """
     if not settings.repair_ca:
         return None
-    anchor = _anchor.anchor(certificate.der)
-    if anchor.repaired and _cafile.openssl_rejects([anchor.der]):
-        anchor.repaired, anchor.der = (), anchor.original
-        anchor.refused = "OpenSSL refuses the normalised form: loaded as written"
+    (anchor,) = _anchor.loaded([certificate.der])
     return anchor
 
 
@@ -204,18 +201,10 @@ def installed_pth():
 
 
 def cache_report():
-    """``(directory used or to be created, [refused directories])``, as the bundle writer decides."""
-    refused = []
-    for directory in boot.cache_candidates():
-        if not os.path.lexists(directory):
-            return directory, refused  # created (private) on first use
-        fd = boot.open_private_dir(directory)
-        if fd is None:
-            refused.append(directory)
-            continue
-        os.close(fd)
-        return directory, refused
-    return None, refused
+    """The private cache as the bundle writer chooses it (``_cache.report``): a dict."""
+    from sandbox_trust import _cache
+
+    return _cache.report()
 
 
 def environ_before_start(environ):
@@ -353,13 +342,11 @@ def collect_status(wait=None):
         )
         (problems if enforced else warnings).append(strict_sentence(certificate, issues, enforced, why))
         report["strict_clients"] = {"reject": list(STRICT_CLIENTS), "still_trust": list(LENIENT_CLIENTS)}
-    cache_dir, refused = cache_report()
-    report["cache_dir"] = cache_dir
-    for directory in refused:
-        problems.append(
-            "cache directory %s refused: not a directory owned by this user, or writable by others"
-            % directory
-        )
+    cache = cache_report()
+    report["cache_dir"] = cache["directory"]
+    report["cache"] = cache
+    for refused in cache["refused"]:
+        problems.append("cache directory %(directory)s refused: %(why)s" % refused)
     report["active"] = pth is not None and state.valid
     if state.valid and settings.export:
         plan = planned_bundles(original)
@@ -381,4 +368,30 @@ def collect_status(wait=None):
                 "no merged bundle could be written (no usable private cache, or an unreadable base): "
                 "child processes (curl, git, node...) will not trust the CA"
             )
+    if state.valid:
+        runtimes_report(report, state.certificates.der)
     return report
+
+
+def runtimes_report(report, certificates):
+    """What ``install --nss`` and ``install --java`` left, against the CA of now."""
+    from sandbox_trust import _java, _nss
+
+    java = report["java"] = _java.report()
+    if java["problem"]:
+        report["problems"].append(java["problem"])
+
+    nss = report["nss"] = _nss.report(_nss.default_nssdb(), certificates)
+    if nss["installed"] and not nss["current"] or nss["stale"]:
+        report["problems"].append(
+            "NSS database %s holds %s: %s; sandbox-trust install --nss puts the current CA there "
+            "and removes the old one"
+            % (
+                nss["nssdb"],
+                ", ".join(nss["stale"] or nss["installed"]),
+                "of a CA that is no longer the injected one (it rotated), so Chromium and Chrome still "
+                "trust it" + ("" if nss["current"] else " and not the current CA")
+                if nss["stale"]
+                else "not every certificate of the current CA",
+            )
+        )

@@ -170,3 +170,68 @@ def main(venv):
         return 1
     print("sandbox-trust %s installed in %s (uninstall: %s)" % (__version__, site, hint))
     return 0
+
+
+def uninstall(venv):
+    """Remove the copy ``install`` made in ``venv``; returns its site-packages, or None if none.
+
+    Only a copy whose dist-info names this installer: one that pip installed is pip's to remove.
+    The ``.pth`` goes first, so an interpreter starting meanwhile never imports a half-removed copy.
+    """
+    _python, site, _has_pip = site_packages(os.path.abspath(venv))
+    ours = []
+    for entry in os.listdir(site):
+        if entry.startswith("sandbox_trust-") and entry.endswith(".dist-info"):
+            try:
+                with open(os.path.join(site, entry, "INSTALLER"), encoding="utf-8") as f:
+                    installer = f.read().strip()
+            except OSError:
+                installer = None
+            if installer != INSTALLER:
+                raise InstallError(
+                    "the sandbox-trust in %s was installed by %s, not by install --venv: "
+                    "remove it with that venv's pip" % (site, installer or "an unknown installer")
+                )
+            ours.append(entry)
+    if not ours:
+        return None
+    for name in ("sandbox_trust.pth", "_sandbox_trust_boot.py"):
+        try:
+            os.unlink(os.path.join(site, name))
+        except FileNotFoundError:
+            pass
+    cache = os.path.join(site, "__pycache__")  # the boot module's bytecode, written by its first import
+    for name in os.listdir(cache) if os.path.isdir(cache) else ():
+        if name.startswith("_sandbox_trust_boot."):
+            os.unlink(os.path.join(cache, name))
+    shutil.rmtree(os.path.join(site, "sandbox_trust"), ignore_errors=True)
+    venv_root = os.path.realpath(venv) + os.sep
+    for entry in ours:
+        # RECORD also lists what install kept of a copy pip had installed (the console script):
+        # removed as pip would, but never a path outside the venv, whatever the RECORD says.
+        try:
+            with open(os.path.join(site, entry, "RECORD"), encoding="utf-8") as f:
+                listed = [line.split(",", 1)[0] for line in f if line.strip()]
+        except OSError:
+            listed = []
+        for relative in listed:
+            path = os.path.join(site, relative)
+            parent = os.path.realpath(os.path.dirname(path))  # no symlinked directory leads out
+            path = os.path.join(parent, os.path.basename(path))
+            if (parent + os.sep).startswith(venv_root) and os.path.lexists(path) and not os.path.isdir(path):
+                os.unlink(path)
+        shutil.rmtree(os.path.join(site, entry))
+    return site
+
+
+def main_uninstall(venv):
+    try:
+        site = uninstall(venv)
+    except (InstallError, OSError) as exc:
+        sys.stderr.write("sandbox-trust: uninstall failed: %s\n" % exc)
+        return 1
+    if site is None:
+        print("sandbox-trust: no copy of install --venv in %s: nothing to remove" % venv)
+    else:
+        print("sandbox-trust: removed from %s" % site)
+    return 0
