@@ -63,11 +63,6 @@ DEFAULT_BASES = {
 CERTIFI_ROOTS = "/certifi/cacert.pem"
 GRPC_ROOTS = "/grpc/_cython/_credentials/roots.pem"
 EXPORTED_VARIABLES = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
-# After ``install --java``: Java children get the truststore it built (sandbox_trust._java) through
-# the option below, put before a value of the user's (a later -D wins: theirs, if they set one).
-JAVA_VARIABLE = "JAVA_TOOL_OPTIONS"
-JAVA_OPTION = "-Djavax.net.ssl.trustStore="
-JAVA_MARK = "java-cacerts"  # in the cache: a symlink to the JDK's cacerts, there once installed
 # What this process and its ancestors exported, for their children: see encode_record().
 RECORD_VARIABLE = "SANDBOX_TRUST_EXPORTED"
 
@@ -228,7 +223,7 @@ def decode_record(text, get=None):
             fields.append(text[: int(digits)])
             text = text[int(digits) :]
         before, after = fields
-        if name not in EXPORTED_VARIABLES and name != JAVA_VARIABLE or name in record or not after:
+        if name not in EXPORTED_VARIABLES and name != "JAVA_TOOL_OPTIONS" or name in record or not after:
             raise ValueError("bad name or value")
         if before != after and get(name) == after:  # else changed since: the user's own now
             record[name] = (before, after)
@@ -615,15 +610,13 @@ def export_environment(certificates=None):
             export_record[name] = (values[name], path)  # what the user had: original()
             if current[name] != path:
                 changed[name] = path
-        if cache_fd is not None:
-            option = java_option(cache_fd, cache_dir, ca_signature, certificates)
-            if option is not None:
-                before = original(JAVA_VARIABLE)
-                value = option + " " + before if before else option
-                if before != value:
-                    export_record[JAVA_VARIABLE] = (before, value)
-                if getenv(JAVA_VARIABLE) != value:
-                    changed[JAVA_VARIABLE] = value
+        # After install --java only: its mark (sandbox_trust._java.MARK, a symlink to the JDK's
+        # cacerts) is there. One access(2) that raises nothing; no function of its own here, as
+        # each one is paid at every start (docs/design.md, "Java").
+        if cache_fd is not None and os.access("java-cacerts", 0, dir_fd=cache_fd):
+            from sandbox_trust import _java_start
+
+            _java_start.export(cache_fd, cache_dir, ca_signature, certificates, changed)
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
@@ -637,27 +630,6 @@ def export_environment(certificates=None):
 
         _start_report.debug_exports(changed)
     return True
-
-
-# The JAVA_TOOL_OPTIONS option naming the Java truststore, or None: ``install --java`` never ran.
-#
-# Without the mark this is one failed ``readlink``. With it, the store is found through an index
-# named by the CA's and the JDK cacerts' signatures; a miss (either changed) builds it again.
-def java_option(cache_fd, cache_dir, ca_signature, certificates):
-    try:
-        cacerts = os.readlink(JAVA_MARK, dir_fd=cache_fd)
-    except OSError:
-        return None
-    try:
-        index = "java-index-%s-%s" % (ca_signature, file_signature(cacerts))
-    except OSError:
-        return None  # the JDK went away: nothing to point Java at (status says so)
-    path = cached_bundle(cache_fd, cache_dir, index)
-    if path is None:
-        from sandbox_trust import _java
-
-        path = _java.rebuild(cache_fd, cache_dir, cacerts, certificates, ca_signature)
-    return None if path is None else JAVA_OPTION + path
 
 
 # --- start -------------------------------------------------------------------------------

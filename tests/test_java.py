@@ -7,6 +7,7 @@ out, rejected for an unrelated CA, rejected after ``uninstall --java``. keytool 
 reader) checks the store: the JDK's public roots are all still there, plus the CA.
 """
 
+import ast
 import glob
 import hashlib
 import os
@@ -126,4 +127,57 @@ def test_install_java_without_a_jdk(run, core_venv, intercept, tmp_path):
         run, core_venv, "install", "--java", SANDBOX_CA_CERT=intercept.ca_path, JAVA_HOME=str(tmp_path)
     )
     assert process.returncode == 1 and "has no bin/keytool" in process.stderr, process.stderr
+    assert not glob.glob(os.path.join(run.home, ".cache", "sandbox-trust", "java-*"))
+
+
+def test_the_start_path_spells_the_names_of_java_module():
+    """The boot module and _java_start spell _java's names as literals (a name there costs every start)."""
+    from tests.harness import SRC
+
+    java = {}
+    for node in ast.parse(open(os.path.join(SRC, "sandbox_trust", "_java.py")).read()).body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            java[node.targets[0].id] = node.value.value
+    with open(os.path.join(SRC, "_sandbox_trust_boot.py")) as f:
+        assert 'os.access("%s", 0, dir_fd=cache_fd)' % java["MARK"] in f.read()
+    with open(os.path.join(SRC, "sandbox_trust", "_java_start.py")) as f:
+        start = f.read()
+    for name in ("MARK", "INDEX_PREFIX", "OPTION", "VARIABLE"):
+        assert '"%s' % java[name] in start, name
+
+
+def _fake_jdk(tmp_path, cacerts_bytes):
+    """A JDK directory whose keytool is never run (a JKS cacerts is read in Python) and whose cacerts is given."""
+    home = tmp_path / "jdk"
+    (home / "bin").mkdir(parents=True)
+    (home / "lib" / "security").mkdir(parents=True)
+    keytool = home / "bin" / "keytool"
+    keytool.write_text("#!/bin/sh\necho keytool must not run >&2\nexit 3\n")
+    keytool.chmod(0o755)
+    (home / "lib" / "security" / "cacerts").write_bytes(cacerts_bytes)
+    return str(home)
+
+
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        (b"", "keytool cannot read"),  # not JKS: keytool is asked, and fails
+        (bytes.fromhex("feedfeed0000000200000001") + b"\x00\x00\x00\x02\x00\x01k", "truncated"),
+        (bytes.fromhex("feedfeed0000000200000000") + b"\x00" * 20, "holds no certificate"),
+        (
+            bytes.fromhex("feedfeed0000000200000001")
+            + b"\x00\x00\x00\x01\x00\x03key"
+            + b"\x00" * 8
+            + b"\x00" * 40,
+            "not a trusted certificate",
+        ),
+    ],
+    ids=["empty", "truncated", "no-certificate", "private-key-entry"],
+)
+def test_a_cacerts_that_is_not_a_trust_store_is_refused(run, core_venv, intercept, tmp_path, content, why):
+    """Never a CA-only store: a cacerts with no certificate, a key entry or cut short builds nothing."""
+    jdk = _fake_jdk(tmp_path, content)
+    process = cli(run, core_venv, "install", "--java", SANDBOX_CA_CERT=intercept.ca_path, JAVA_HOME=jdk)
+    assert process.returncode == 1 and why in process.stderr, process.stderr
+    assert "Traceback" not in process.stderr
     assert not glob.glob(os.path.join(run.home, ".cache", "sandbox-trust", "java-*"))

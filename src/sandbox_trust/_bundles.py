@@ -155,20 +155,31 @@ def build_and_index(base, certificates, index):
     return os.path.join(directory, name)
 
 
-_found = {}  # base -> merged bundle path, once found in this process (a miss is retried)
+_found = {}  # index name (the identity of a base and the CA as they were) -> merged bundle path
+_sources = {}  # merged bundle path -> its base, for the bundles this process handed out or exported
 
 
 def bundle_for(base, certificates):
-    """The merged bundle for ``base``: found once per process, from the index when warm, else built."""
-    path = _found.get(base)
+    """The merged bundle for ``base`` and the CA as they are now, from the index when warm, else built.
+
+    Keyed by their identity (``_cache.bundle_index_name``: a stat per input), not by the path: a
+    base rewritten or replaced while a process runs gets a new bundle at the next call, as the
+    file itself would be read again without sandbox-trust.
+    """
+    try:
+        index = _cache.bundle_index_name(base, boot.file_signature(boot.settings.ca_path))
+    except OSError:
+        return None
+    path = _found.get(index)
     if path is None:
-        path = _find_or_build(base, certificates)
+        path = _find_or_build(base, certificates, index)
         if path is not None:
-            _found[base] = path
+            _found[index] = path
+            _sources[path] = base
     return path
 
 
-_DEFAULT_ROOTS = object()  # _found key: skips default_roots_file()'s stat calls once found
+_default_roots = []  # the default roots file, once found: which file it is does not change
 
 
 def default_roots_file():
@@ -178,20 +189,47 @@ def default_roots_file():
 
 def merged_default_roots(certificates):
     """The bundle start-up exports for the default roots (system, else certifi) + CA, or None."""
-    path = _found.get(_DEFAULT_ROOTS)
-    if path is None:
-        roots = default_roots_file()
-        path = bundle_for(roots, certificates) if roots else None
-        if path is not None:
-            _found[_DEFAULT_ROOTS] = path
-    return path
+    if not _default_roots:
+        _default_roots.append(default_roots_file())
+    return bundle_for(_default_roots[0], certificates) if _default_roots[0] else None
 
 
-def _find_or_build(base, certificates):
-    try:
-        index = _cache.bundle_index_name(base, boot.file_signature(boot.settings.ca_path))
-    except OSError:
-        return None
+_exported_bases = {}  # exported bundle path -> its base, worked out when the record changes
+_exported_bases_count = [-1]  # len(boot.export_record) when it was
+
+
+def current(path, certificates):
+    """The bundle to read for the merged bundle ``path`` now: the one for its base as it is now.
+
+    A merged bundle is a copy of its base made when it was built; a process that keeps its path
+    (requests binds ``certifi.where()`` at import, start-up exports ``SSL_CERT_FILE``) would keep
+    trusting what the base held then. For a bundle this process handed out or exported, the base
+    is looked at again (a stat) and a changed one gets its new bundle; any other path is returned
+    as it is.
+    """
+    base = _sources.get(path)
+    if base is None:
+        if _exported_bases_count[0] != len(boot.export_record):  # start-up, or a late CA, exported since
+            _exported_bases.clear()
+            _exported_bases.update(_bases_of_exports())
+            _exported_bases_count[0] = len(boot.export_record)
+        if path not in _exported_bases:
+            return path
+        base = _exported_bases[path]
+    return bundle_for(base, certificates) or path
+
+
+def _bases_of_exports():
+    """``{bundle path: base}`` for what start-up (or a late CA) exported in this process."""
+    plan = boot.planned_exports()
+    return {
+        exported: plan[name]
+        for name, (_before, exported) in boot.export_record.items()
+        if name in plan and _cache.is_bundle_path(exported)
+    }
+
+
+def _find_or_build(base, certificates, index):
     directory, fd, _refused, _skipped = _cache.choose()
     if fd is not None:
         try:

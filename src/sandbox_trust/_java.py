@@ -5,9 +5,9 @@ which then *replaces* cacerts: so the store is that JDK's own cacerts plus the C
 alone. ``install --java`` finds the JDK (``JAVA_HOME``, else the ``keytool`` on ``PATH``), resolves
 its cacerts to the real file (Debian: ``/etc/ssl/certs/java/cacerts``, JKS), writes the store to
 the private cache and leaves a mark there: a symlink ``java-cacerts`` to that cacerts. From then on
-every start that exports variables finds the mark (``_sandbox_trust_boot.java_option``) and
-exports ``JAVA_TOOL_OPTIONS=-Djavax.net.ssl.trustStore=<store>`` (a value of the user's kept after
-it); docs/design.md, "Java", says why that variable.
+every start that exports variables finds the mark (``_sandbox_trust_boot.export_environment``)
+and ``_java_start.export`` adds ``JAVA_TOOL_OPTIONS=-Djavax.net.ssl.trustStore=<store>`` (a value
+of the user's kept after it); docs/design.md, "Java", says why that variable.
 
 The store is named by its content and found through an index link named by the CA's and the
 cacerts' stat signatures, as merged bundles are: a CA that rotates or a cacerts that an update
@@ -16,18 +16,18 @@ Python: a JKS cacerts is read and the store written without a JVM; only another 
 needs ``keytool -list -rfc``.
 """
 
-import hashlib
 import os
-import shutil
 import struct
-import subprocess
 import sys
 
 import _sandbox_trust_boot as boot
 from sandbox_trust import _cache
 from sandbox_trust._cafile import CAFileError, parse_pem
 
-MARK = boot.JAVA_MARK  # the symlink in the cache that says install --java ran: -> the cacerts used
+# Spelled as literals in _sandbox_trust_boot and _java_start too (tests/test_java.py checks).
+MARK = "java-cacerts"  # the symlink in the cache that says install --java ran: -> the cacerts used
+VARIABLE = "JAVA_TOOL_OPTIONS"
+OPTION = "-Djavax.net.ssl.trustStore="
 STORE_PREFIX, STORE_SUFFIX = "java-truststore-", ".jks"
 INDEX_PREFIX = "java-index-"
 PASSWORD = "changeit"  # cacerts' well-known password; a JVM reads a JKS trust store without any
@@ -50,6 +50,8 @@ def find_jdk():
 
     ``cacerts`` is the real file (symlinks resolved: Debian links the JDK's to /etc/ssl/certs/java).
     """
+    import shutil
+
     java_home = os.environ.get("JAVA_HOME")
     keytool = None
     if java_home:
@@ -129,6 +131,8 @@ def write_jks(entries):
         out.append(_utf("X.509") + struct.pack(">I", len(der)) + der)
     body = b"".join(out)
     # sun.security.provider.JavaKeyStore: SHA-1 over the password (UTF-16BE), a fixed phrase, the body.
+    import hashlib
+
     digest = hashlib.sha1(PASSWORD.encode("utf-16-be") + b"Mighty Aphrodite" + body).digest()
     return body + digest
 
@@ -140,8 +144,13 @@ def base_certificates(cacerts, keytool=None):
     """``[(alias, DER)]`` of the JDK's cacerts: read directly when JKS, else with ``keytool -list -rfc``."""
     data = _read_cacerts(cacerts)
     if data[:4] == struct.pack(">I", JKS_MAGIC):
-        entries = read_jks(data)
+        try:
+            entries = read_jks(data)
+        except JavaError as exc:
+            raise JavaError("%s: %s" % (cacerts, exc)) from None
     else:
+        import subprocess
+
         keytool = keytool or _keytool()
         if keytool is None:
             raise JavaError("%s is not JKS and no keytool is found to read it" % cacerts)
@@ -156,7 +165,11 @@ def base_certificates(cacerts, keytool=None):
             raise JavaError("cannot run keytool: %s" % exc) from None
         if process.returncode != 0:
             raise JavaError(
-                "keytool cannot read %s: %s" % (cacerts, process.stdout.decode(errors="replace")[-200:])
+                "keytool cannot read %s: %s"
+                % (
+                    cacerts,
+                    " ".join((process.stdout + process.stderr).decode(errors="replace").split())[-200:],
+                )
             )
         entries = _parse_rfc_listing(process.stdout.decode("utf-8", "replace"))
     if not entries:
@@ -189,6 +202,8 @@ def _read_cacerts(path):
 
 def store_bytes(cacerts, certificates, keytool=None):
     """The store: every certificate of cacerts, then each CA certificate it does not hold already."""
+    import hashlib
+
     entries = base_certificates(cacerts, keytool)
     held = {der for _alias, der in entries}
     for der in certificates:
@@ -202,6 +217,8 @@ def index_name(ca_signature, cacerts_signature):
 
 
 def _write_store(fd, directory, cacerts, certificates, ca_signature, keytool=None):
+    import hashlib  # here and below, not at import: a start that finds the store needs none of it
+
     cacerts_signature = boot.file_signature(cacerts)  # before reading: a change after it misses next time
     data = store_bytes(cacerts, certificates, keytool)
     name = "%s%s%s" % (STORE_PREFIX, hashlib.sha256(data).hexdigest()[:32], STORE_SUFFIX)
@@ -241,7 +258,7 @@ def install(certificates):
 
 
 def rebuild(cache_fd, directory, cacerts, certificates, ca_signature):
-    """The cold path of a start (``boot.java_option``): the store for the CA and cacerts of now, or None.
+    """The cold path of a start (``_java_start.export``): the store for the CA and cacerts of now, or None.
 
     ``certificates``: the CA as ``_cafile.CACertificates`` when the start has parsed it already.
     Stores of earlier versions are left: a process started before still names one, and the next
@@ -334,6 +351,6 @@ def main(install_it, certificates=None):
     print(
         "sandbox-trust: Java truststore %s (%s + the CA); Python processes started from now on export "
         "JAVA_TOOL_OPTIONS=%s%s for their Java children (undo: sandbox-trust uninstall --java)"
-        % (path, cacerts, boot.JAVA_OPTION, path)
+        % (path, cacerts, OPTION, path)
     )
     return 0

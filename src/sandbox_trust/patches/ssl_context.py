@@ -166,6 +166,31 @@ def _loaded(context, marker, cafile=None, cadata=None):
         boot.internal_error("keeping lazy roots reachable")
 
 
+def _current_bundle(cafile):
+    """``cafile``, or for a merged bundle of ours whose base changed since, the bundle of the base now.
+
+    A merged bundle is a copy of its base (the system bundle, certifi's) made when it was built;
+    its path lives on in an exported SSL_CERT_FILE or in a ``certifi.where()`` that requests bound
+    at import. Without sandbox-trust OpenSSL would read the base itself again for this new context,
+    so it gets what the base holds now (``_bundles.current``: a stat of the base and of the CA).
+    """
+    try:
+        path = os.fsdecode(cafile)
+    except TypeError:
+        return cafile  # OpenSSL's own error for it, as without us
+    name = os.path.basename(path)
+    if not (name.startswith("bundle-") and name.endswith(".pem")):  # not one of ours: as it is
+        return cafile
+    try:
+        from sandbox_trust import _bundles, _ca
+
+        certificates = _ca.certificates(wait=False)  # no CA yet: nothing merged to follow
+        return cafile if certificates is None else _bundles.current(path, certificates)
+    except Exception:
+        boot.internal_error("looking up the current bundle for %s" % path)
+        return cafile
+
+
 def _add_ca(context):
     try:
         # Here, not at import: asyncio and many programs import ssl and never verify a server.
@@ -225,6 +250,7 @@ def _load_for_server(context, cafile=None, capath=None, cadata=None):
 
     ours = []
     if cafile is not None:
+        cafile = _current_bundle(cafile)
         stripped = _server_cadata(os.fsdecode(cafile))
         if stripped is not None:
             ours.append(stripped)
@@ -289,15 +315,19 @@ def set_default_verify_paths(self):
     if user is None:
         cafile, capath = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE), os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
     else:
-        cafile, capath = user
-    lazy = _lazy_roots(self, cafile)
-    if lazy is None:
-        if user is None:
-            _original["set_default_verify_paths"](self)
-        else:
-            _load_default_file(self, cafile, _original["load_verify_locations"])
-            if capath:
-                _original["load_verify_locations"](self, capath=capath)
+        cafile, capath = user  # what stock reads at this call, not the snapshot exported for children
+    current = _current_bundle(cafile) if cafile else cafile
+    lazy = _lazy_roots(self, current)
+    if lazy is None and (user is not None or current != cafile):
+        # OpenSSL's default paths by hand: the user's values, or a bundle of ours whose base changed
+        # (the current bundle); a file that cannot be loaded is skipped, as OpenSSL skips it.
+        _load_default_file(self, current, _original["load_verify_locations"])
+        _loaded(self, _OTHER, cafile=current or None)
+        if capath:
+            _original["load_verify_locations"](self, capath=capath)
+            _loaded(self, _DIRECTORY)
+    elif lazy is None:
+        _original["set_default_verify_paths"](self)
         _loaded(self, _OTHER, cafile=cafile or None)
     else:
         # OpenSSL's default file, from the directory; its default directory lookup as it was, after
@@ -325,6 +355,8 @@ def load_verify_locations(self, cafile=None, capath=None, cadata=None):
     if not _verifies_servers(self):
         return _load_for_server(self, cafile, capath, cadata)
     lazy = None
+    if cafile is not None:
+        cafile = _current_bundle(cafile)
     if cafile is not None and capath is None and cadata is None:
         lazy = _lazy_roots(self, os.fsdecode(cafile))
     if lazy is None:
