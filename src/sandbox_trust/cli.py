@@ -141,6 +141,14 @@ def cmd_env(args):
     if not lines:
         sys.stderr.write("sandbox-trust: no private cache directory is usable: no bundle to export\n")
         return 1
+    from sandbox_trust import _java
+
+    store = _java.report()["store"]  # after install --java: the store this process's start found or built
+    if store is not None:
+        before = boot.original(_java.VARIABLE, os.environ.get)
+        value = _java.OPTION + store + (" " + before if before else "")
+        lines.append("export %s=%s" % (_java.VARIABLE, shell_quote(value)))
+        record[_java.VARIABLE] = (before, value)
     encoded = boot.encode_record(record)
     if encoded:
         lines.append("export %s=%s" % (boot.RECORD_VARIABLE, shell_quote(encoded)))
