@@ -28,6 +28,7 @@ CORE_TESTS = [
     "tests/test_wait.py",
     "tests/test_bad_ca_files.py",
     "tests/test_never_weaker.py",
+    "tests/test_start_file.py",
 ]
 # Lazy roots against this interpreter's OpenSSL: same trust lazy and eager, OpenSSL's name hash.
 LAZY_TESTS = ["tests/test_lazy_roots.py", "tests/test_subject_hash.py"]

@@ -1,6 +1,7 @@
 """Run the test suite on Debian's own CPython (sid's python3.14 / python3.15, OpenSSL 3.6), chrooted.
 
     python3 tests/in_debian.py 3.14 [PYTEST ARGS...]     (root; the nox sessions tests-3.14, core-3.14, ...)
+    python3 tests/in_debian.py 3.14 --run SCRIPT [ARGS...]   (a script of the checkout, e.g. a benchmark)
 
 Only Debian's registry has these interpreters here, and sid's packages must not land on this host
 (they pull a newer libc), so the suite runs in a debootstrapped sid root (``tests/debian_root.py``:
@@ -113,7 +114,9 @@ def environment():
 
 def main(argv):
     if not argv or argv[0] not in VERSIONS:
-        raise SystemExit("usage: in_debian.py {%s} [PYTEST ARGS...]" % ",".join(VERSIONS))
+        raise SystemExit(
+            "usage: in_debian.py {%s} [PYTEST ARGS... | --run SCRIPT ARGS...]" % ",".join(VERSIONS)
+        )
     version, pytest_args = argv[0], argv[1:]
     scratch = tempfile.mkdtemp(prefix="sandbox-trust-sid-")
     try:
@@ -134,8 +137,20 @@ def main(argv):
             root.run([python, "-m", "venv", "--clear", runner], env)
             root.run([runner + "/bin/python", "-m", "pip", "install", "-q", *tools], env)
             open(marker, "w").close()
-        command = [runner + "/bin/python", "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", CHECKOUT]
-        command = ["/bin/sh", "-c", 'cd "$0" && exec "$@"', CHECKOUT, *command, *pytest_args]
+        if pytest_args[:1] == ["--run"]:  # the script's output belongs in /tmp/sandbox-trust-tests (kept)
+            command = [runner + "/bin/python", *pytest_args[1:]]
+        else:
+            command = [
+                runner + "/bin/python",
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "--rootdir",
+                CHECKOUT,
+            ]
+            command += pytest_args
+        command = ["/bin/sh", "-c", 'cd "$0" && exec "$@"', CHECKOUT, *command]
         return root.run(command, env, check=False).returncode
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,7 +1,8 @@
 """Deno children of a Python process: ``DENO_CERT`` adds the CA to Deno's own roots.
 
 Deno's binary comes from the npm registry (package ``deno``, whose optional dependency
-``@deno/linux-x64-glibc`` carries it), installed once per machine into the tests' work directory.
+``@deno/linux-x64-glibc`` carries it), installed with npm (Debian's, when missing) once per machine
+into the tests' work directory.
 """
 
 import fcntl
@@ -13,6 +14,7 @@ import pytest
 
 from tests.conftest import WORK
 from tests.harness import install_env
+from tests.runtimes import debian_tool
 
 DENO_VERSION = "2"  # the major version the probe's script is written for
 
@@ -21,9 +23,7 @@ DENO_VERSION = "2"  # the major version the probe's script is written for
 def deno():
     prefix = os.path.join(WORK, "deno-%s" % DENO_VERSION)
     binary = os.path.join(prefix, "node_modules", ".bin", "deno")
-    npm = shutil.which("npm")
-    if not os.path.exists(binary) and npm is None:
-        pytest.skip("needs npm to fetch Deno from the npm registry")
+    npm = shutil.which("npm") or (None if os.path.exists(binary) else debian_tool("npm", "npm"))
     os.makedirs(WORK, exist_ok=True)
     with open(prefix + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

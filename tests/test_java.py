@@ -69,6 +69,8 @@ def test_java_children_trust_the_ca_only_after_install(run, core_venv, keytool, 
     aliases = keytool_aliases(keytool, store_of(run.home))
     assert "debian:isrg_root_x1.pem" in base and base < aliases
     assert aliases - base == {ALIAS + fingerprint(intercept.ca_path)}
+    env = cli(run, core_venv, "env", **ca).stdout  # for a JVM that no Python process starts
+    assert "export JAVA_TOOL_OPTIONS='-Djavax.net.ssl.trustStore=%s'\n" % store_of(run.home) in env
     report, process = status_json(run, core_venv, **ca)
     assert report["java"]["installed"] is True and report["java"]["store"] == store_of(run.home), report
 
@@ -77,6 +79,7 @@ def test_java_children_trust_the_ca_only_after_install(run, core_venv, keytool, 
         assert process.returncode == 0, process.stderr
     assert glob.glob(os.path.join(run.home, ".cache", "sandbox-trust", "java-*")) == []
     assert java_outcome(run, core_venv, intercept.url, **ca) == "rejected"
+    assert "JAVA_TOOL_OPTIONS" not in cli(run, core_venv, "env", **ca).stdout
 
 
 def test_the_store_follows_the_ca_when_it_rotates(run, core_venv, keytool, intercept, private):
@@ -144,3 +147,40 @@ def test_the_start_path_spells_the_names_of_java_module():
         start = f.read()
     for name in ("MARK", "INDEX_PREFIX", "OPTION", "VARIABLE"):
         assert '"%s' % java[name] in start, name
+
+
+def _fake_jdk(tmp_path, cacerts_bytes):
+    """A JDK directory whose keytool is never run (a JKS cacerts is read in Python) and whose cacerts is given."""
+    home = tmp_path / "jdk"
+    (home / "bin").mkdir(parents=True)
+    (home / "lib" / "security").mkdir(parents=True)
+    keytool = home / "bin" / "keytool"
+    keytool.write_text("#!/bin/sh\necho keytool must not run >&2\nexit 3\n")
+    keytool.chmod(0o755)
+    (home / "lib" / "security" / "cacerts").write_bytes(cacerts_bytes)
+    return str(home)
+
+
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        (b"", "keytool cannot read"),  # not JKS: keytool is asked, and fails
+        (bytes.fromhex("feedfeed0000000200000001") + b"\x00\x00\x00\x02\x00\x01k", "truncated"),
+        (bytes.fromhex("feedfeed0000000200000000") + b"\x00" * 20, "holds no certificate"),
+        (
+            bytes.fromhex("feedfeed0000000200000001")
+            + b"\x00\x00\x00\x01\x00\x03key"
+            + b"\x00" * 8
+            + b"\x00" * 40,
+            "not a trusted certificate",
+        ),
+    ],
+    ids=["empty", "truncated", "no-certificate", "private-key-entry"],
+)
+def test_a_cacerts_that_is_not_a_trust_store_is_refused(run, core_venv, intercept, tmp_path, content, why):
+    """Never a CA-only store: a cacerts with no certificate, a key entry or cut short builds nothing."""
+    jdk = _fake_jdk(tmp_path, content)
+    process = cli(run, core_venv, "install", "--java", SANDBOX_CA_CERT=intercept.ca_path, JAVA_HOME=jdk)
+    assert process.returncode == 1 and why in process.stderr, process.stderr
+    assert "Traceback" not in process.stderr
+    assert not glob.glob(os.path.join(run.home, ".cache", "sandbox-trust", "java-*"))

@@ -26,7 +26,7 @@ LAYERS = (
     ),
     ("sandbox_trust._anchor",),
     ("sandbox_trust._ca", "sandbox_trust._bundles"),
-    ("sandbox_trust._hashed_dirs", "sandbox_trust._nss", "sandbox_trust._java"),
+    ("sandbox_trust._hashed_dirs", "sandbox_trust._nss", "sandbox_trust._java", "sandbox_trust._children"),
     ("sandbox_trust.patches", "sandbox_trust._status", "sandbox_trust._java_start"),
     ("sandbox_trust._demo", "sandbox_trust._demo_probe", "sandbox_trust._venv_install"),
     ("sandbox_trust.cli",),

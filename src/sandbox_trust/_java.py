@@ -144,7 +144,10 @@ def base_certificates(cacerts, keytool=None):
     """``[(alias, DER)]`` of the JDK's cacerts: read directly when JKS, else with ``keytool -list -rfc``."""
     data = _read_cacerts(cacerts)
     if data[:4] == struct.pack(">I", JKS_MAGIC):
-        entries = read_jks(data)
+        try:
+            entries = read_jks(data)
+        except JavaError as exc:
+            raise JavaError("%s: %s" % (cacerts, exc)) from None
     else:
         import subprocess
 
@@ -162,7 +165,11 @@ def base_certificates(cacerts, keytool=None):
             raise JavaError("cannot run keytool: %s" % exc) from None
         if process.returncode != 0:
             raise JavaError(
-                "keytool cannot read %s: %s" % (cacerts, process.stdout.decode(errors="replace")[-200:])
+                "keytool cannot read %s: %s"
+                % (
+                    cacerts,
+                    " ".join((process.stdout + process.stderr).decode(errors="replace").split())[-200:],
+                )
             )
         entries = _parse_rfc_listing(process.stdout.decode("utf-8", "replace"))
     if not entries:
