@@ -57,6 +57,43 @@ def create_default_context(url):
     _handshake(ssl.create_default_context(), url)
 
 
+def _roleless(load):
+    """A role-less context (``PROTOCOL_TLS``) made a client as urllib3 1.x makes one, roots by ``load``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = True
+    load(context)
+    return context
+
+
+@probe
+def roleless_default_certs(url):
+    _handshake(_roleless(lambda context: context.load_default_certs()), url)
+
+
+@probe
+def roleless_certifi(url):
+    import certifi
+
+    _handshake(_roleless(lambda context: context.load_verify_locations(certifi.where())), url)
+
+
+@probe
+def roleless_asyncio(url):
+    """The same context in asyncio, whose connections wrap a BIO pair (``wrap_bio``), not a socket."""
+    import asyncio
+
+    async def connect():
+        host, port = _host_port(url)
+        context = _roleless(lambda context: context.set_default_verify_paths())
+        _reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=context, server_hostname=host), 10
+        )
+        writer.close()
+
+    asyncio.run(connect())
+
+
 @probe
 def bare_sslcontext(url):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

@@ -167,6 +167,21 @@ def _server_context(variant):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_default_certs()
         return context
+    if variant.startswith("roleless-"):  # PROTOCOL_TLS: no role until it wraps (as a server, here)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+        if variant == "roleless-load-default-certs-client-auth":
+            context.load_default_certs(client_auth)
+        elif variant == "roleless-load-default-certs":  # the default purpose: the roots of a client
+            context.load_default_certs()
+        elif variant == "roleless-set-default-verify-paths":
+            context.set_default_verify_paths()
+        elif variant == "roleless-certifi-where":
+            import certifi
+
+            context.load_verify_locations(certifi.where())
+        else:
+            raise SystemExit("unknown variant %s" % variant)
+        return context
     if variant == "explicit-ca":  # the control: a server told to trust the CA does
         return ssl.create_default_context(client_auth, cafile=os.environ["PROBE_EXPLICIT_CA"])
     raise SystemExit("unknown variant %s" % variant)

@@ -9,7 +9,8 @@ class by name, without replacing the class (docs/design.md, known traps 1 and 2)
 
 Never weaker: the CA is only *added*, and only to contexts that verify servers; a context made
 for the server side (PROTOCOL_TLS_SERVER, or default certs for Purpose.CLIENT_AUTH) never gets it,
-not even through a merged bundle exported in SSL_CERT_FILE: it is loaded without the CA.
+not even through a merged bundle exported in SSL_CERT_FILE: it is loaded without the CA. A
+role-less context (PROTOCOL_TLS) is loaded as a server's until its first client-side wrap.
 A ``load_verify_locations`` of any other file (an app's own pinned CA) is left exactly as asked.
 
 Lazy roots: where a client context would parse a default-roots bundle, it gets the same
@@ -53,9 +54,73 @@ def loads_default_roots(cafile, capath):
     return False
 
 
+# A role-less context (PROTOCOL_TLS, SSLContext(): urllib3 1.x builds its clients so, and servers
+# are built so too) loads its roots as a server context does, without the CA, and gets the CA at its
+# first client-side wrap; after a server-side one, never (docs/design.md, "Never weaker").
+_ROLE = "_sandbox_trust_role"  # on a role-less context that loaded default roots: one of these
+_PENDING = "pending"  # the CA is added at the first wrap_socket/wrap_bio with server_side=False
+_CLIENT = "client"  # it made a client connection: a client from now on, with the CA
+_SERVER = "server"  # it served first: never the CA
+
+
+def _names_default_roots(cafile, capath, cadata):
+    """True when these locations are default roots, or a bundle of ours (path or text), for a role-less context."""
+    if loads_default_roots(cafile, capath):
+        return True
+    if isinstance(cafile, (str, bytes, os.PathLike)) and _is_lazy_base(os.fsdecode(cafile)):
+        return True
+    if isinstance(cadata, str):
+        from sandbox_trust import _bundles
+
+        return _bundles.is_marked(cadata)
+    return False
+
+
 def _verifies_servers(context):
-    # PROTOCOL_TLS (deprecated, role-less) counts as a client: urllib3 1.x builds its clients so.
-    return context.protocol != ssl.PROTOCOL_TLS_SERVER
+    protocol = context.protocol
+    if protocol == ssl.PROTOCOL_TLS_CLIENT:
+        return True
+    return protocol != ssl.PROTOCOL_TLS_SERVER and getattr(context, _ROLE, None) == _CLIENT
+
+
+def _defer_ca(context):
+    """A role-less context loaded default roots (without the CA): the CA waits for its first client wrap.
+
+    Its ``wrap_socket`` and ``wrap_bio`` are shadowed on the instance until that first wrap (then
+    removed): a client context, and every connection after the first, pays nothing for this.
+    """
+    if context.protocol == ssl.PROTOCOL_TLS_SERVER or getattr(context, _ROLE, None) is not None:
+        return
+    try:
+        setattr(context, _ROLE, _PENDING)
+    except AttributeError:  # a subclass with __slots__: never the CA, as a server context
+        return
+
+    def wrap_socket(sock, server_side=False, *args, **kwargs):
+        _takes_role(context, server_side)
+        return type(context).wrap_socket(context, sock, server_side, *args, **kwargs)
+
+    def wrap_bio(incoming, outgoing, server_side=False, *args, **kwargs):  # asyncio's connections
+        _takes_role(context, server_side)
+        return type(context).wrap_bio(context, incoming, outgoing, server_side, *args, **kwargs)
+
+    context.wrap_socket, context.wrap_bio = wrap_socket, wrap_bio
+
+
+def _takes_role(context, server_side):
+    """The first wrap of a role-less context that loaded default roots decides what it is."""
+    role = getattr(context, _ROLE, None)
+    if role == _CLIENT and not server_side:  # a first client wrap racing another: the CA before it too
+        _add_ca(context)  # loading it twice adds nothing twice (OpenSSL skips a certificate it holds)
+    if role != _PENDING:
+        return
+    for name in ("wrap_socket", "wrap_bio"):  # the class's again (and no cycle through the closures)
+        context.__dict__.pop(name, None)
+    if server_side:
+        setattr(context, _ROLE, _SERVER)
+        return
+    setattr(context, _ROLE, _CLIENT)
+    _add_ca(context)
 
 
 _lazy_bases = {}  # path -> True when it is a base whose roots may come from a hashed directory
@@ -311,7 +376,9 @@ def _set_server_default_paths(context):
 
 def set_default_verify_paths(self):
     if not _verifies_servers(self):
-        return _set_server_default_paths(self)
+        _set_server_default_paths(self)
+        _defer_ca(self)
+        return None
     user = user_default_paths()
     if user is None:
         cafile, capath = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE), os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
@@ -354,7 +421,10 @@ def load_default_certs(self, purpose=ssl.Purpose.SERVER_AUTH):
 
 def load_verify_locations(self, cafile=None, capath=None, cadata=None):
     if not _verifies_servers(self):
-        return _load_for_server(self, cafile, capath, cadata)
+        _load_for_server(self, cafile, capath, cadata)
+        if _names_default_roots(cafile, capath, cadata):
+            _defer_ca(self)
+        return None
     lazy = None
     if cafile is not None:
         cafile = _current_bundle(cafile)
