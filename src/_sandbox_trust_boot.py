@@ -13,7 +13,6 @@ constant loaded at every start.
 
 import os
 import sys
-from stat import S_ISREG, S_ISVTX, S_IWGRP, S_IWOTH  # imported by os already: names cost nothing
 
 DEFAULT_CA_PATH = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
 DEFAULT_TIMEOUT = 5.0
@@ -169,9 +168,17 @@ def warn(message):
     sys.stderr.write("sandbox-trust: %s\n" % message)
 
 
-# Report the exception being handled; sandbox-trust never raises into its host.
+# The app's own exception that a wait of ours let through (raised into it by a signal handler: a
+# deadline, KeyboardInterrupt; see sandbox_trust._waits). Not ours to report: it passes.
+passing = None
+
+
+# Report the exception being handled; sandbox-trust never raises into its host (except to hand on
+# ``passing``: the app's exception, unchanged).
 def internal_error(where):
     exc = sys.exc_info()[1]
+    if exc is passing:
+        raise  # the exception our caller is handling
     warn("internal error in %s: %s: %s (SANDBOX_TRUST_DEBUG=1 shows more)" % (where, type(exc).__name__, exc))
     if settings.debug:
         import traceback
@@ -182,13 +189,17 @@ def internal_error(where):
 # --- what was exported, for readers in this process and for children ---------------------------
 
 
-# ``{name: (before, exported)}`` as one value: per name, ``NAME=`` and two fields.
+# ``{name: (before, exported)}`` as one value: per name, ``NAME=`` and two fields. The one record
+# builder: export and ``sandbox-trust env`` note every name they export with what the user had
+# (``original``); a name whose value already was the bundle (the user's own) is left out here.
 #
 # A field is ``-`` (unset) or ``<length>:<value>``: every character but NUL (which no environment
 # value holds) survives, and a child parses it with ``partition`` and slices, without json.
 def encode_record(record):
     fields = []
     for name, (before, after) in record.items():
+        if before == after:
+            continue
         if before is None:
             fields.append(f"{name}=-{len(after)}:{after}")
         else:
@@ -236,21 +247,26 @@ if getenv(RECORD_VARIABLE):  # module-level code, not a function: one fewer to l
         debug("ignoring a malformed %s (%s)" % (RECORD_VARIABLE, _exc))
 
 
-# ``name`` as it would be without sandbox-trust in this process or its ancestors.
-def original(name):
-    value = getenv(name)
+# ``name`` as it would be without sandbox-trust in this process or its ancestors: the one
+# definition of "what the user had before our exports", asked by every reader (the exports'
+# planning, the ssl and pyOpenSSL patches, the isolated readers, status and env). The record maps a
+# value sandbox-trust exported back to the value it replaced; a value changed since is the user's
+# own. ``get`` reads another environment (``os.environ.get`` where it may have been swapped).
+def original(name, get=None):
+    value = (get or getenv)(name)
     entry = export_record.get(name)
     return entry[0] if entry is not None and value == entry[1] else value
 
 
 # Put back what the variables held before any ancestor exported them (this process opted out).
 def restore_inherited():
-    for name, (before, _after) in export_record.items():
-        if before is None:
+    for name in tuple(export_record):
+        value = original(name)
+        del export_record[name]
+        if value is None:
             os.environ.pop(name, None)
         else:
-            os.environ[name] = before
-    export_record.clear()
+            os.environ[name] = value
     os.environ.pop(RECORD_VARIABLE, None)
 
 
@@ -268,6 +284,7 @@ PATCH_TARGETS = {
     "botocore.endpoint": "botocore_endpoint",
     "pycurl": "pycurl_handle",
     "grpc": "grpc_credentials",
+    "OpenSSL.SSL": "pyopenssl_context",
 }
 
 
@@ -364,7 +381,10 @@ def cache_candidates():
 
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_SHARED = S_IWGRP | S_IWOTH  # a directory others can change
+# stat's names, as values: ``from stat import`` here costs ~16k instructions at every start.
+_SHARED = 0o022  # S_IWGRP | S_IWOTH: a directory others can change
+_STICKY = 0o1000  # S_ISVTX
+_FILE_TYPE, _REGULAR = 0o170000, 0o100000  # S_IFMT, S_IFREG
 
 
 # ``(directory, fd)`` of the private cache when it exists; ``(directory, None)`` when the cache to
@@ -390,23 +410,21 @@ def _open_private_dir(path):
     uid = os.geteuid()
     fd = os.open("/", _DIRECTORY_FLAGS)
     names = path.split("/")
+    walked = 0  # directories entered below /
     try:
         st = os.fstat(fd)
-        for index, name in enumerate(names):
+        for name in names:
             shared = st.st_mode & _SHARED  # then only a sticky directory may lead on, to one of ours
-            if st.st_uid != uid and st.st_uid != 0 or shared and not st.st_mode & S_ISVTX:
+            if st.st_uid != uid and st.st_uid != 0 or shared and not st.st_mode & _STICKY:
                 break
             if not name or name == ".":
                 continue
             try:
                 child = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
             except FileNotFoundError:  # made on first use if only the last two are missing, here
-                missing = 0
-                for rest in names[index:]:
-                    missing += rest != "" and rest != "."
-                if missing > 2 or not os.access(".", os.W_OK | os.X_OK, dir_fd=fd, effective_ids=True):
-                    return -1
-                return None
+                missing = len(names) - names.count("") - names.count(".") - walked
+                return None if missing <= 2 and os.access(".", os.W_OK | os.X_OK, dir_fd=fd, effective_ids=True) else -1
+            walked += 1
             os.close(fd)
             fd = child
             st = os.fstat(fd)
@@ -435,41 +453,18 @@ def file_signature(path):
     return "%x.%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-# Identity of a CA directory's current contents (a user's SSL_CERT_DIR): its own signature and,
-# for each name OpenSSL may look up there (``<hash>.<n>``), that of the file the name leads to
-# through its symlinks, "-" when it leads nowhere. A file rewritten in place or a link retargeted
-# changes it, although the directory's own stat stays the same. A listdir and a stat per entry:
-# paid only by a user who set SSL_CERT_DIR.
-def directory_signature(path):
-    parts = [file_signature(path)]
-    for name in sorted(os.listdir(path)):
-        if name[8:9] == "." and len(name) > 9:  # a superset of OpenSSL's names: more never hurts
-            try:
-                parts.append("%s=%s" % (name, file_signature(path + "/" + name)))
-            except OSError:
-                parts.append(name + "=-")
-    return "\n".join(parts)
-
-
 # The name of the symlink that maps (CA version, base version) to a merged bundle.
 #
-# ``base`` is a bundle path, None (the CA alone), or a tuple of a bundle and CA directories,
-# whose identity (``directory_signature``) is too long for a file name: hashed then.
+# ``base`` is a bundle path (its identity: one stat), None (the CA alone), or a tuple of a bundle
+# and CA directories (a user's SSL_CERT_DIR), whose identity takes every entry of the directories:
+# worked out by ``sandbox_trust._cache``, loaded only then (docs/design.md, "The private cache").
 def index_name(base, ca_signature):
     if base is None:
         base_signature = "none"
     elif isinstance(base, tuple):
-        parts = []
-        for path in base:
-            parts.append(directory_signature(path) if os.path.isdir(path) else file_signature(path))
-        try:
-            from _sha2 import sha256  # 3.12+; the builtin module: no OpenSSL set-up, as hashlib has
-        except ImportError:
-            try:
-                from _sha256 import sha256
-            except ImportError:
-                from hashlib import sha256
-        base_signature = "d" + sha256("\n\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        from sandbox_trust import _cache
+
+        base_signature = _cache.directories_signature(base)
     else:
         base_signature = file_signature(base)
     # A bundle holds the CA normalised (sandbox_trust._anchor) unless SANDBOX_TRUST_REPAIR_CA=0.
@@ -484,7 +479,7 @@ def cached_bundle(cache_fd, directory, index):
         mode = os.stat(name, dir_fd=cache_fd, follow_symlinks=False).st_mode
     except OSError:
         return None
-    if "/" in name or not S_ISREG(mode):
+    if "/" in name or mode & _FILE_TYPE != _REGULAR:
         return None
     return directory + "/" + name  # directory is absolute and name a plain file name
 
@@ -515,15 +510,13 @@ def default_bases():
 # What to extend is a bundle path, or a tuple of a bundle and CA directories (see
 # DIRECTORY_VARIABLES). Values are read as they were before any sandbox-trust export (see
 # ``original``), so a child rebuilds from its parent's bases rather than extending its bundles.
-# ``values``: those of EXPORTED_VARIABLES, when the caller has read them already.
+# ``environ``: another environment to read (status, env); ``values``: ``original()`` of each of
+# EXPORTED_VARIABLES, when the caller has read them already.
 def planned_exports(environ=None, values=None):
     bases = default_bases()
-    if environ is not None:
-        get = environ.get
-    else:
-        get = original if export_record else getenv  # no record (a first process): nothing to undo
+    get = None if environ is None else environ.get
     if values is None:
-        values = {name: get(name) for name in EXPORTED_VARIABLES}
+        values = {name: original(name, get) for name in EXPORTED_VARIABLES}
     plan = {}
     for name in REPLACE_VARIABLES:
         value = values[name]
@@ -533,7 +526,7 @@ def planned_exports(environ=None, values=None):
         default_base = bases[DEFAULT_BASES.get(name, "system")]
         base = values.get(FALLBACK_VARIABLES.get(name)) or default_base
         if name in DIRECTORY_VARIABLES:
-            directories = get(DIRECTORY_VARIABLES[name])
+            directories = original(DIRECTORY_VARIABLES[name], get)
             if directories:  # a list, written as PATH is (OpenSSL's own syntax)
                 found = tuple(path for path in directories.split(os.pathsep) if os.path.isdir(path))
                 if found:  # beside them curl reads its built-in bundle, not SSL_CERT_FILE
@@ -569,7 +562,7 @@ def export_environment(certificates=None):
     cache_dir = cache_fd = None
     looked = False  # for the cache directory: once per call
     current = {name: getenv(name) for name in EXPORTED_VARIABLES}
-    values = {name: original(name) for name in current} if export_record else current
+    values = {name: original(name, current.get) for name in current} if export_record else current
     try:
         for name, base in planned_exports(values=values).items():
             if base in resolved:
@@ -599,9 +592,7 @@ def export_environment(certificates=None):
                 resolved[base] = path
             if path is None:
                 continue  # unreadable base or no usable cache: in-process trust holds
-            before = values[name]  # original(): what it held before any sandbox-trust export
-            if before != path:  # a value that already is this bundle is the user's own
-                export_record[name] = (before, path)
+            export_record[name] = (values[name], path)  # what the user had: original()
             if current[name] != path:
                 changed[name] = path
         # After install --java only: its mark (sandbox_trust._java.MARK, a symlink to the JDK's
@@ -617,7 +608,7 @@ def export_environment(certificates=None):
         setenv(changed)
         if export_record:
             record = encode_record(export_record)
-            if getenv(RECORD_VARIABLE) != record:
+            if record and getenv(RECORD_VARIABLE) != record:
                 setenv({RECORD_VARIABLE: record})
     if settings.debug:
         from sandbox_trust import _start_report
@@ -655,6 +646,10 @@ def boot():
         install_hook()
         if present:
             export_environment()
+        elif settings.export:  # a child started before the CA lands waits for it (docs/design.md)
+            from sandbox_trust import _children
+
+            _children.install()
     except Exception:
         internal_error("start-up")
 

@@ -69,6 +69,8 @@ def test_java_children_trust_the_ca_only_after_install(run, core_venv, keytool, 
     aliases = keytool_aliases(keytool, store_of(run.home))
     assert "debian:isrg_root_x1.pem" in base and base < aliases
     assert aliases - base == {ALIAS + fingerprint(intercept.ca_path)}
+    env = cli(run, core_venv, "env", **ca).stdout  # for a JVM that no Python process starts
+    assert "export JAVA_TOOL_OPTIONS='-Djavax.net.ssl.trustStore=%s'\n" % store_of(run.home) in env
     report, process = status_json(run, core_venv, **ca)
     assert report["java"]["installed"] is True and report["java"]["store"] == store_of(run.home), report
 
@@ -77,6 +79,7 @@ def test_java_children_trust_the_ca_only_after_install(run, core_venv, keytool, 
         assert process.returncode == 0, process.stderr
     assert glob.glob(os.path.join(run.home, ".cache", "sandbox-trust", "java-*")) == []
     assert java_outcome(run, core_venv, intercept.url, **ca) == "rejected"
+    assert "JAVA_TOOL_OPTIONS" not in cli(run, core_venv, "env", **ca).stdout
 
 
 def test_the_store_follows_the_ca_when_it_rotates(run, core_venv, keytool, intercept, private):

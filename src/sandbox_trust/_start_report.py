@@ -49,9 +49,7 @@ def debug_start(present):
 
 def debug_exports(changed):
     """The debug line of ``export_environment``: ``changed`` maps each variable set to its bundle."""
-    extended = [
-        name for name in changed if boot.export_record.get(name, (None,))[0]
-    ]  # the user had set these
+    extended = [name for name in changed if boot.original(name)]  # the user had set these
     boot.debug(
         "exported %d variable(s), %d created, %d extended from your value%s; bundles: %s"
         % (

@@ -207,20 +207,10 @@ def cache_report():
     return _cache.report()
 
 
-def environ_before_start(environ):
-    """``environ`` as it was before this process's own start exported variables (the real bases)."""
-    original = dict(environ)
-    for name, (before, _exported) in boot.export_record.items():
-        if before is None:
-            original.pop(name, None)
-        else:
-            original[name] = before
-    return original
-
-
 def planned_bundles(environ):
     """``{variable: (what it extends or None, merged bundle path or None)}`` for what a start would
-    export; what it extends is a path, or paths joined by " + " (a bundle and CA directories)."""
+    export from ``environ`` (its values read as the user had them: ``boot.original``); what it
+    extends is a path, or paths joined by " + " (a bundle and CA directories)."""
     from sandbox_trust import _bundles
 
     certificates = _ca.certificates(wait=False)
@@ -241,7 +231,6 @@ def collect_status(wait=None):
     settings = boot.settings
     snapshot = dict(os.environ)  # before any export below
     at_start = dict(boot.export_record)
-    original = environ_before_start(snapshot)
     pth = installed_pth()
     enforced = strict_enforced()
     problems, warnings, information = [], [], []
@@ -349,14 +338,14 @@ def collect_status(wait=None):
         problems.append("cache directory %(directory)s refused: %(why)s" % refused)
     report["active"] = pth is not None and state.valid
     if state.valid and settings.export:
-        plan = planned_bundles(original)
+        plan = planned_bundles(snapshot)
         for name, (base, path) in plan.items():
             report["exports"][name] = {
                 "path": path,
                 "base": base,
                 "environ": snapshot.get(name),
                 "exported": path is not None and snapshot.get(name) == path,
-                "set_at_start": name in at_start and at_start[name][1] == path,
+                "set_at_start": name in at_start and at_start[name][1] == path != at_start[name][0],
             }
         seen = set()
         for base, path in plan.values():

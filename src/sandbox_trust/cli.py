@@ -11,7 +11,7 @@ import textwrap
 
 import _sandbox_trust_boot as boot
 from sandbox_trust import __version__
-from sandbox_trust._status import collect_status, environ_before_start, planned_bundles, wait_for_ca
+from sandbox_trust._status import collect_status, planned_bundles, wait_for_ca
 
 # --- output --------------------------------------------------------------------------------
 
@@ -132,19 +132,26 @@ def cmd_env(args):
     if not state.valid:
         sys.stderr.write("sandbox-trust: no usable CA: %s\n" % state.error)
         return 1
-    original = environ_before_start(os.environ)
     lines = []
     record = {}  # what a start records for its children: they then know these values are ours
-    for name, (_base, path) in sorted(planned_bundles(original).items()):
+    for name, (_base, path) in sorted(planned_bundles(os.environ).items()):
         if path is not None:
             lines.append("export %s=%s" % (name, shell_quote(path)))
-            if original.get(name) != path:
-                record[name] = (original.get(name), path)
+            record[name] = (boot.original(name, os.environ.get), path)  # encode_record's rule
     if not lines:
         sys.stderr.write("sandbox-trust: no private cache directory is usable: no bundle to export\n")
         return 1
-    if record:
-        lines.append("export %s=%s" % (boot.RECORD_VARIABLE, shell_quote(boot.encode_record(record))))
+    from sandbox_trust import _java
+
+    store = _java.report()["store"]  # after install --java: the store this process's start found or built
+    if store is not None:
+        before = boot.original(_java.VARIABLE, os.environ.get)
+        value = _java.OPTION + store + (" " + before if before else "")
+        lines.append("export %s=%s" % (_java.VARIABLE, shell_quote(value)))
+        record[_java.VARIABLE] = (before, value)
+    encoded = boot.encode_record(record)
+    if encoded:
+        lines.append("export %s=%s" % (boot.RECORD_VARIABLE, shell_quote(encoded)))
     print("\n".join(lines))
     return 0
 

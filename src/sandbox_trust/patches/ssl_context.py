@@ -23,7 +23,7 @@ import ssl
 import sys
 
 import _sandbox_trust_boot as boot
-from sandbox_trust.patches import Patch
+from sandbox_trust.patches import Patch, _environment
 
 _CERTIFI_BUNDLE_SUFFIX = os.sep + os.path.join("certifi", "cacert.pem")
 
@@ -115,10 +115,11 @@ def _lazy_roots(context, path):
         shadowed = _hashed_dirs.shadowed(state, roots.capath)
         if shadowed is None:
             return None
-        setattr(context, _STATE, state + (roots.capath,))
+        try:
+            setattr(context, _STATE, state + (roots.capath,))
+        except AttributeError:  # a subclass with __slots__: loaded eagerly
+            return None
         return roots.capath, roots.cadata + shadowed
-    except AttributeError:  # a subclass with __slots__: loaded eagerly
-        return None
     except Exception:
         boot.internal_error("finding lazy roots")
         return None
@@ -266,8 +267,39 @@ def _load_for_server(context, cafile=None, capath=None, cadata=None):
         _original["load_verify_locations"](context, cafile, capath, cadata)
 
 
+def user_default_paths():
+    """``(cafile, capath)`` that stock ``set_default_verify_paths`` reads now: the user's values,
+    else OpenSSL's compiled-in defaults; None when no export of ours is in the way (see
+    ``_environment.openssl_user_paths``)."""
+    user = _environment.openssl_user_paths()
+    if user is None:
+        return None
+    cafile, capath = user
+    return (_OPENSSL_CAFILE if cafile is None else cafile, _OPENSSL_CAPATH if capath is None else capath)
+
+
+def _load_default_file(context, cafile, load):
+    """``load(context, cafile=...)`` with OpenSSL's rule for its default file: one that is missing,
+    empty or unreadable as PEM is skipped silently (``X509_STORE_set_default_paths`` clears the
+    error), so the same certificates are loaded as by ``set_default_verify_paths``."""
+    if not cafile:
+        return False
+    try:
+        load(context, cafile=cafile)
+    except (OSError, ValueError):  # ssl.SSLError is an OSError
+        return False
+    return True
+
+
 def _set_server_default_paths(context):
     """OpenSSL's default paths for a server context, minus an exported bundle's CA."""
+    user = user_default_paths()
+    if user is not None:  # the user's own values, never the CA: what stock loads
+        cafile, capath = user
+        _load_default_file(context, cafile, _load_for_server)
+        if capath:  # OpenSSL adds a missing directory too (looked up, finds nothing); "" adds none
+            _original["load_verify_locations"](context, capath=capath)
+        return None
     cafile = os.environ.get("SSL_CERT_FILE")
     if not cafile or _server_cadata(cafile) is None:
         return _original["set_default_verify_paths"](context)
@@ -280,14 +312,18 @@ def _set_server_default_paths(context):
 def set_default_verify_paths(self):
     if not _verifies_servers(self):
         return _set_server_default_paths(self)
-    cafile = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE)
+    user = user_default_paths()
+    if user is None:
+        cafile, capath = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE), os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
+    else:
+        cafile, capath = user  # what stock reads at this call, not the snapshot exported for children
     current = _current_bundle(cafile) if cafile else cafile
     lazy = _lazy_roots(self, current)
-    if lazy is None and current != cafile:
-        # An exported bundle whose base changed: OpenSSL's default paths, with the current bundle.
-        _original["load_verify_locations"](self, cafile=current)
-        _loaded(self, _OTHER, cafile=current)
-        capath = os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
+    if lazy is None and (user is not None or current != cafile):
+        # OpenSSL's default paths by hand: the user's values, or a bundle of ours whose base changed
+        # (the current bundle); a file that cannot be loaded is skipped, as OpenSSL skips it.
+        _load_default_file(self, current, _original["load_verify_locations"])
+        _loaded(self, _OTHER, cafile=current or None)
         if capath:
             _original["load_verify_locations"](self, capath=capath)
             _loaded(self, _DIRECTORY)
@@ -298,7 +334,6 @@ def set_default_verify_paths(self):
         # OpenSSL's default file, from the directory; its default directory lookup as it was, after
         # ours: for a subject in both, the bundle's certificates shadowed the directory's before too.
         _load_lazily(self, lazy)
-        capath = os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
         if capath:
             _original["load_verify_locations"](self, capath=capath)
             _loaded(self, _DIRECTORY)
