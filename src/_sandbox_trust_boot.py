@@ -13,7 +13,6 @@ constant loaded at every start.
 
 import os
 import sys
-from stat import S_ISREG, S_ISVTX, S_IWGRP, S_IWOTH  # imported by os already: names cost nothing
 
 DEFAULT_CA_PATH = "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
 DEFAULT_TIMEOUT = 5.0
@@ -169,9 +168,17 @@ def warn(message):
     sys.stderr.write("sandbox-trust: %s\n" % message)
 
 
-# Report the exception being handled; sandbox-trust never raises into its host.
+# The app's own exception that a wait of ours let through (raised into it by a signal handler: a
+# deadline, KeyboardInterrupt; see sandbox_trust._waits). Not ours to report: it passes.
+passing = None
+
+
+# Report the exception being handled; sandbox-trust never raises into its host (except to hand on
+# ``passing``: the app's exception, unchanged).
 def internal_error(where):
     exc = sys.exc_info()[1]
+    if exc is passing:
+        raise  # the exception our caller is handling
     warn("internal error in %s: %s: %s (SANDBOX_TRUST_DEBUG=1 shows more)" % (where, type(exc).__name__, exc))
     if settings.debug:
         import traceback
@@ -374,7 +381,10 @@ def cache_candidates():
 
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_SHARED = S_IWGRP | S_IWOTH  # a directory others can change
+# stat's names, as values: ``from stat import`` here costs ~16k instructions at every start.
+_SHARED = 0o022  # S_IWGRP | S_IWOTH: a directory others can change
+_STICKY = 0o1000  # S_ISVTX
+_FILE_TYPE, _REGULAR = 0o170000, 0o100000  # S_IFMT, S_IFREG
 
 
 # ``(directory, fd)`` of the private cache when it exists; ``(directory, None)`` when the cache to
@@ -400,23 +410,21 @@ def _open_private_dir(path):
     uid = os.geteuid()
     fd = os.open("/", _DIRECTORY_FLAGS)
     names = path.split("/")
+    walked = 0  # directories entered below /
     try:
         st = os.fstat(fd)
-        for index, name in enumerate(names):
+        for name in names:
             shared = st.st_mode & _SHARED  # then only a sticky directory may lead on, to one of ours
-            if st.st_uid != uid and st.st_uid != 0 or shared and not st.st_mode & S_ISVTX:
+            if st.st_uid != uid and st.st_uid != 0 or shared and not st.st_mode & _STICKY:
                 break
             if not name or name == ".":
                 continue
             try:
                 child = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
             except FileNotFoundError:  # made on first use if only the last two are missing, here
-                missing = 0
-                for rest in names[index:]:
-                    missing += rest != "" and rest != "."
-                if missing > 2 or not os.access(".", os.W_OK | os.X_OK, dir_fd=fd, effective_ids=True):
-                    return -1
-                return None
+                missing = len(names) - names.count("") - names.count(".") - walked
+                return None if missing <= 2 and os.access(".", os.W_OK | os.X_OK, dir_fd=fd, effective_ids=True) else -1
+            walked += 1
             os.close(fd)
             fd = child
             st = os.fstat(fd)
@@ -445,41 +453,18 @@ def file_signature(path):
     return "%x.%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-# Identity of a CA directory's current contents (a user's SSL_CERT_DIR): its own signature and,
-# for each name OpenSSL may look up there (``<hash>.<n>``), that of the file the name leads to
-# through its symlinks, "-" when it leads nowhere. A file rewritten in place or a link retargeted
-# changes it, although the directory's own stat stays the same. A listdir and a stat per entry:
-# paid only by a user who set SSL_CERT_DIR.
-def directory_signature(path):
-    parts = [file_signature(path)]
-    for name in sorted(os.listdir(path)):
-        if name[8:9] == "." and len(name) > 9:  # a superset of OpenSSL's names: more never hurts
-            try:
-                parts.append("%s=%s" % (name, file_signature(path + "/" + name)))
-            except OSError:
-                parts.append(name + "=-")
-    return "\n".join(parts)
-
-
 # The name of the symlink that maps (CA version, base version) to a merged bundle.
 #
-# ``base`` is a bundle path, None (the CA alone), or a tuple of a bundle and CA directories,
-# whose identity (``directory_signature``) is too long for a file name: hashed then.
+# ``base`` is a bundle path (its identity: one stat), None (the CA alone), or a tuple of a bundle
+# and CA directories (a user's SSL_CERT_DIR), whose identity takes every entry of the directories:
+# worked out by ``sandbox_trust._cache``, loaded only then (docs/design.md, "The private cache").
 def index_name(base, ca_signature):
     if base is None:
         base_signature = "none"
     elif isinstance(base, tuple):
-        parts = []
-        for path in base:
-            parts.append(directory_signature(path) if os.path.isdir(path) else file_signature(path))
-        try:
-            from _sha2 import sha256  # 3.12+; the builtin module: no OpenSSL set-up, as hashlib has
-        except ImportError:
-            try:
-                from _sha256 import sha256
-            except ImportError:
-                from hashlib import sha256
-        base_signature = "d" + sha256("\n\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        from sandbox_trust import _cache
+
+        base_signature = _cache.directories_signature(base)
     else:
         base_signature = file_signature(base)
     # A bundle holds the CA normalised (sandbox_trust._anchor) unless SANDBOX_TRUST_REPAIR_CA=0.
@@ -494,7 +479,7 @@ def cached_bundle(cache_fd, directory, index):
         mode = os.stat(name, dir_fd=cache_fd, follow_symlinks=False).st_mode
     except OSError:
         return None
-    if "/" in name or not S_ISREG(mode):
+    if "/" in name or mode & _FILE_TYPE != _REGULAR:
         return None
     return directory + "/" + name  # directory is absolute and name a plain file name
 

@@ -22,6 +22,7 @@ LAYERS = (
         "sandbox_trust._subject_hash",
         "sandbox_trust._cache",
         "sandbox_trust._start_report",
+        "sandbox_trust._waits",
     ),
     ("sandbox_trust._anchor",),
     ("sandbox_trust._ca", "sandbox_trust._bundles"),

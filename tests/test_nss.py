@@ -182,6 +182,7 @@ def test_without_certutil_one_line_names_the_package(run, core_venv, intercept, 
         "sandbox-trust: install --nss failed: certutil not found: install Debian's libnss3-tools "
         "(apt-get install libnss3-tools)"
     ]
+    assert not os.path.exists(os.path.join(run.home, ".pki"))  # nothing made
 
 
 def test_install_nss_needs_a_usable_ca(run, core_venv, tmp_path):

@@ -33,6 +33,7 @@ to them; every file and link is written under a private temporary name and renam
 
 import os
 import stat
+import sys
 
 import _sandbox_trust_boot as boot
 
@@ -247,6 +248,35 @@ def is_roots_name(name):
 def roots_index_name(signature):
     """The link naming the hashed directory of a bundle file whose ``boot.file_signature`` is ``signature``."""
     return "roots-index-%s-%s" % (signature, ROOTS_VERSION)
+
+
+def directories_signature(base):
+    """Identity of a tuple base (a bundle, then CA directories: a user's SSL_CERT_DIR), for ``boot.index_name``.
+
+    The stat of each path and, in a directory, of the file each name OpenSSL may look up there
+    (``<hash>.<n>``) leads to through its symlinks (-1 where it leads nowhere), in name order: a
+    file rewritten in place or a link retargeted changes it, although the directory's own stat
+    does not (an entry added, removed or renamed changes the directory's ctime). One listdir and a
+    stat per entry, paid only by a user who set SSL_CERT_DIR. Folded with ``hash()`` of a tuple of
+    ints, which is the same in every process of one Python version (no hash seed applies) and
+    costs none of a cryptographic hash's import: a stat nobody chooses does not collide by
+    accident, and whoever can write the directory can add a CA to it anyway.
+    """
+    identity = []
+    for path in base:
+        st = os.stat(path)
+        identity.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        for name in sorted(os.listdir(path)):
+            if name[8:9] == "." and len(name) > 9:  # a superset of OpenSSL's names: more never hurts
+                try:
+                    st = os.stat(os.path.join(path, name))
+                except OSError:
+                    identity.append(-1)
+                    continue
+                identity.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return "d%x-%016x" % (sys.version_info[1], hash(tuple(identity)) & 0xFFFFFFFFFFFFFFFF)
 
 
 def bundle_index_name(base, ca_signature):

@@ -10,12 +10,11 @@ with certainty (a subject this package cannot canonicalise, anything but certifi
 plain file under that name instead: "load it eagerly", remembered like a directory.
 """
 
-import _thread
 import os
 import stat
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _bundles, _cache, _der
+from sandbox_trust import _bundles, _cache, _der, _waits
 from sandbox_trust._cafile import BEGIN, CAFileError, der_to_pem, parse_pem
 from sandbox_trust._subject_hash import hashed_names, subject_hash
 
@@ -41,16 +40,9 @@ def is_merged_bundle(path):
 
 
 _found = {}  # base path -> (its signature, the CA's certificates, LazyRoots or False: load it eagerly)
-_lock = _thread.allocate_lock()  # threads racing for their first context build a directory once
-
-
-def _reset_in_child():
-    """After ``os.fork``: the thread that held the lock (building) does not exist in the child."""
-    global _lock
-    _lock = _thread.allocate_lock()
-
-
-os.register_at_fork(after_in_child=_reset_in_child)
+# Threads racing for their first context build a directory once; the thread building it, re-entered
+# by the app's code (a sys.stderr our warning writes to makes a context), does not wait on itself.
+_section = _waits.Section()
 
 
 def roots_for(path, certificates):
@@ -68,7 +60,9 @@ def roots_for(path, certificates):
         return None  # gone or unreadable: loaded eagerly, OpenSSL says what it says of it
     known = _found.get(path)
     if known is None or known[0] != signature or known[1] is not certificates:
-        with _lock:
+        with _section as first:
+            if not first:
+                return None  # re-entered while building: this one context loads the bundle eagerly
             known = _found.get(path)
             if known is None or known[0] != signature or known[1] is not certificates:
                 try:

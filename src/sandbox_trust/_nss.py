@@ -107,6 +107,8 @@ def install(directory, certificates):
     Returns ``(added, kept, foreign, removed)``: nicknames added, already there, certificates held
     under a nickname of the user's (``(nickname of ours, theirs)``, left alone), stale ones removed.
     """
+    if shutil.which("certutil") is None:  # before anything is made
+        raise NSSError(MISSING_CERTUTIL)
     _private_directory(directory, create=True)
     if not _has_database(directory):
         _certutil(directory, "-N", "--empty-password")

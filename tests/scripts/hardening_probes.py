@@ -111,11 +111,11 @@ def fork(args):
     if mode == "waiting":  # the CA is declared and absent: this thread waits for it, holding the lock
         threading.Thread(target=outcome, args=(lambda: _urllib(url),), daemon=True).start()
     else:  # the CA is there: this thread holds the lock as while parsing it, for longer than the test
-        threading.Thread(target=lambda: _ca._lock.acquire() and time.sleep(60), daemon=True).start()
+        threading.Thread(target=lambda: _ca._section.__enter__() and time.sleep(60), daemon=True).start()
     deadline = time.monotonic() + 10
-    while not _ca._lock.locked() and time.monotonic() < deadline:
+    while not _ca._section.busy() and time.monotonic() < deadline:
         time.sleep(0.01)
-    held = _ca._lock.locked() and _ca._certificates is None  # not parsed yet: else no child needs the lock
+    held = _ca._section.busy() and _ca._certificates is None  # not parsed yet: else no child needs the lock
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:

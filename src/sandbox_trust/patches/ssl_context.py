@@ -115,10 +115,11 @@ def _lazy_roots(context, path):
         shadowed = _hashed_dirs.shadowed(state, roots.capath)
         if shadowed is None:
             return None
-        setattr(context, _STATE, state + (roots.capath,))
+        try:
+            setattr(context, _STATE, state + (roots.capath,))
+        except AttributeError:  # a subclass with __slots__: loaded eagerly
+            return None
         return roots.capath, roots.cadata + shadowed
-    except AttributeError:  # a subclass with __slots__: loaded eagerly
-        return None
     except Exception:
         boot.internal_error("finding lazy roots")
         return None
