@@ -84,7 +84,11 @@ def tree(suite, packages):
     partial = tempfile.mkdtemp(prefix="unpack-", dir=CACHE)
     try:
         subprocess.run(["tar", "-C", partial, "-xf", archive], check=True)
-        os.rename(partial, path)
+        try:
+            os.rename(partial, path)
+        except OSError:
+            if not os.path.isdir(path):  # else another run unpacked it first: use theirs
+                raise
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return path

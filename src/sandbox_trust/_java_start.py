@@ -34,7 +34,6 @@ def export(cache_fd, directory, ca_signature, certificates, changed):
             return
     before = boot.original("JAVA_TOOL_OPTIONS")
     value = "-Djavax.net.ssl.trustStore=" + path + (" " + before if before else "")
-    if before != value:
-        boot.export_record["JAVA_TOOL_OPTIONS"] = (before, value)
+    boot.export_record["JAVA_TOOL_OPTIONS"] = (before, value)  # encode_record's rule decides
     if boot.getenv("JAVA_TOOL_OPTIONS") != value:
         changed["JAVA_TOOL_OPTIONS"] = value

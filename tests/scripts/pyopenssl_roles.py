@@ -27,13 +27,14 @@ def client(url):
     context.set_verify(SSL.VERIFY_PEER, verified)
     context.set_default_verify_paths()
     with socket.create_connection((parsed.hostname, parsed.port), timeout=10) as sock:
+        sock.setblocking(True)  # see server()
         connection = SSL.Connection(context, sock)
         connection.set_tlsext_host_name(parsed.hostname.encode())
         connection.set_connect_state()
         try:
             connection.do_handshake()
         except SSL.Error as exc:
-            return "rejected" if "certificate verify failed" in str(exc) else "error: %s" % exc
+            return "rejected" if "certificate verify failed" in repr(exc) else "error: %r" % (exc,)
     return "trusted"
 
 
@@ -48,14 +49,14 @@ def server(server_pem, client_pem, client_ca):
 
     def serve():
         sock, _ = listener.accept()
-        sock.settimeout(10)
+        sock.setblocking(True)  # pyOpenSSL on a socket with a timeout (non-blocking underneath) wants reads
         connection = SSL.Connection(context, sock)
         connection.set_accept_state()
         try:
             connection.do_handshake()
             result["outcome"] = "accepted"
         except SSL.Error as exc:
-            result["outcome"] = "refused" if "certificate" in str(exc) else "error: %s" % exc
+            result["outcome"] = "refused" if "certificate" in repr(exc) else "error: %r" % (exc,)
         sock.close()
 
     thread = threading.Thread(target=serve)
