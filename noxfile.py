@@ -2,6 +2,9 @@
 
 - ``nox -s tests``: the whole suite on every supported CPython (pyenv's 3.10-3.13).
 - ``nox -s core``: the foundation subset (client matrix, start-up, waiting, bad CA files).
+- ``nox -s tests-3.14 core-3.14 lazy-3.14`` (and 3.15): the whole suite, the foundation subset and the
+  lazy-roots equivalence tests on Debian sid's own python3.14 / python3.15 (OpenSSL 3.6), chrooted
+  in a debootstrapped root (``tests/in_debian.py``; root, the root cached in /var/cache/sandbox-trust).
 - ``nox -s benchmarks``: the benchmark suite, writes docs/benchmarks.md.
 - ``nox -s images``: the README's container recipes for real (a debootstrapped Debian, a uv venv); slow.
 - ``nox -s tests-latest``: the client tests on the newest releases instead of tests/constraints.txt's pins.
@@ -13,11 +16,13 @@ that is neither there nor on PATH fails the run, naming it, instead of being ski
 
 import glob
 import os
-import re
 import shutil
-import subprocess
+import sys
 
 import nox
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tests import harness  # noqa: E402 - the one interpreter lookup (stdlib only)
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 CORE_TESTS = [
@@ -26,7 +31,12 @@ CORE_TESTS = [
     "tests/test_wait.py",
     "tests/test_bad_ca_files.py",
     "tests/test_never_weaker.py",
+    "tests/test_start_file.py",
 ]
+# Lazy roots against this interpreter's OpenSSL: same trust lazy and eager, OpenSSL's name hash.
+LAZY_TESTS = ["tests/test_lazy_roots.py", "tests/test_subject_hash.py"]
+# Debian sid's own CPython 3.14 and 3.15 (OpenSSL 3.6), run chrooted in a debootstrapped root.
+DEBIAN_PYTHONS = ["3.14", "3.15"]
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
@@ -34,30 +44,12 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 
-def _pyenv_root():
-    if os.environ.get("PYENV_ROOT"):
-        return os.environ["PYENV_ROOT"]
-    try:
-        return subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return os.path.expanduser("~/.pyenv")
-
-
 def _add_pyenv_interpreters(versions):
     """Put the newest pyenv CPython X.Y.Z of each version first on PATH, where nox looks for
     pythonX.Y: pyenv's shims answer only for the versions made global, and fail for the others."""
-    directory = os.path.join(_pyenv_root(), "versions")
-    try:
-        installed = os.listdir(directory)
-    except OSError:
-        return
-    found = []
-    for version in versions:
-        patches = [name for name in installed if re.fullmatch(re.escape(version) + r"\.\d+", name)]
-        if patches:
-            newest = max(patches, key=lambda name: int(name.rsplit(".", 1)[1]))
-            found.append(os.path.join(directory, newest, "bin"))
-    os.environ["PATH"] = os.pathsep.join(found + [os.environ.get("PATH", "")])
+    found = [harness.find_python(version) for version in versions]
+    bins = [os.path.dirname(path) for path in found if path and "/versions/" in path]
+    os.environ["PATH"] = os.pathsep.join(bins + [os.environ.get("PATH", "")])
 
 
 _add_pyenv_interpreters(PYTHONS)
@@ -80,6 +72,24 @@ def tests(session):
 def core(session):
     _install_test_tools(session)
     session.run("pytest", *CORE_TESTS, *session.posargs)
+
+
+def _debian_session(kind, version, tests):
+    def session_function(session):
+        # Root: debootstrap, chroot and overlay mounts; the root is cached in /var/cache/sandbox-trust.
+        session.run(sys.executable, "tests/in_debian.py", version, *tests, *session.posargs, external=True)
+
+    session_function.__doc__ = "%s on Debian sid's python%s, chrooted (tests/in_debian.py; root)." % (
+        kind,
+        version,
+    )
+    nox.session(name="%s-%s" % (kind, version), python=False)(session_function)
+
+
+for _version in DEBIAN_PYTHONS:
+    _debian_session("tests", _version, [])
+    _debian_session("core", _version, CORE_TESTS)
+    _debian_session("lazy", _version, LAZY_TESTS)
 
 
 @nox.session(python="3.11")

@@ -1,6 +1,8 @@
 """What CPython charges any .pth package at start, per interpreter version (the table in docs/design.md).
 
     python3 benchmarks/pth_floor.py [--python 3.10 --python 3.11 ...]
+    python3 tests/in_debian.py 3.14 --run benchmarks/pth_floor.py --python /usr/bin/python3.14 \
+        --python /usr/bin/python3.15          (Debian sid's own 3.14 and 3.15, chrooted; root)
 
 For each version: a bare venv (``python -m venv --without-pip``), then callgrind instruction counts of
 ``python -c pass`` with no .pth, an empty .pth, a .pth whose one line is ``import os``, and
@@ -49,7 +51,7 @@ def measure(version, work):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", action="append", help="a pyenv CPython version (default: 3.10 to 3.13)")
+    parser.add_argument("--python", action="append", help="a pyenv CPython version or an interpreter path (default: 3.10 to 3.13)")
     versions = parser.parse_args().python or ["3.10", "3.11", "3.12", "3.13"]
     work = tempfile.mkdtemp(prefix="sandbox-trust-pth-floor-")
     try:

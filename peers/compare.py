@@ -31,7 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)  # the tests' harness builds the wheel and knows this machine's install settings
-from tests.harness import build_wheel, install_env  # noqa: E402 - after the path it needs
+from tests.harness import build_wheel, find_python, install_env  # noqa: E402 - after the path it needs
 
 PLUGIN = os.path.join(HERE, "peer_outcomes.py")
 STATE_PROBE = os.path.join(HERE, "state_probe.py")
@@ -70,18 +70,11 @@ def scrubbed_env(home, **extra):
 
 
 def resolve_python(spec):
-    """``3.11`` -> pyenv's interpreter of that version; a path is taken as it is."""
-    if os.sep in spec:
-        return spec
-    for base in (os.path.expanduser("~/.pyenv/versions"), "/root/.pyenv/versions"):
-        if os.path.isdir(base):
-            for name in sorted(os.listdir(base), reverse=True):
-                if name == spec or name.startswith(spec + "."):
-                    return os.path.join(base, name, "bin", "python")
-    found = shutil.which("python" + spec)
-    if found:
-        return found
-    raise SystemExit("no interpreter found for --python %s" % spec)
+    """``3.11`` -> pyenv's (or PATH's) interpreter of that version; a path is taken as it is."""
+    found = find_python(spec)
+    if found is None:
+        raise SystemExit("no interpreter found for --python %s" % spec)
+    return found
 
 
 def pinned_version(requirements, name):

@@ -47,7 +47,8 @@ DIRECTORY_VARIABLES = {"CURL_CA_BUNDLE": "SSL_CERT_DIR"}
 # drops NODE_EXTRA_CA_CERTS): extended when the user set them, never introduced.
 EXTEND_ONLY_VARIABLES = ("PIP_CERT", "NPM_CONFIG_CAFILE")
 # Variables that *add* to a tool's default roots: they get the CA (plus what the user had).
-ADD_VARIABLES = ("NODE_EXTRA_CA_CERTS",)
+# Deno reads every certificate of DENO_CERT beside its own roots (Mozilla's, or the system's).
+ADD_VARIABLES = ("NODE_EXTRA_CA_CERTS", "DENO_CERT")
 
 # Each "replace" variable extends the default roots of the tool that reads it (docs/design.md,
 # "Isolation"): requests and botocore default to certifi, grpc's C core to the roots.pem in its wheel,
@@ -125,6 +126,7 @@ def read_settings(environ=None):
         export=get("SANDBOX_TRUST_EXPORT_ENV") != "0",
         cache_dir=get("SANDBOX_TRUST_CACHE_DIR") or None,
         lazy_roots=get("SANDBOX_TRUST_LAZY_ROOTS") != "0",
+        repair_ca=get("SANDBOX_TRUST_REPAIR_CA") != "0",
         timeout=timeout,
         timeout_problem=timeout_problem,
     )
@@ -166,9 +168,17 @@ def warn(message):
     sys.stderr.write("sandbox-trust: %s\n" % message)
 
 
-# Report the exception being handled; sandbox-trust never raises into its host.
+# The app's own exception that a wait of ours let through (raised into it by a signal handler: a
+# deadline, KeyboardInterrupt; see sandbox_trust._waits). Not ours to report: it passes.
+passing = None
+
+
+# Report the exception being handled; sandbox-trust never raises into its host (except to hand on
+# ``passing``: the app's exception, unchanged).
 def internal_error(where):
     exc = sys.exc_info()[1]
+    if exc is passing:
+        raise  # the exception our caller is handling
     warn("internal error in %s: %s: %s (SANDBOX_TRUST_DEBUG=1 shows more)" % (where, type(exc).__name__, exc))
     if settings.debug:
         import traceback
@@ -179,13 +189,17 @@ def internal_error(where):
 # --- what was exported, for readers in this process and for children ---------------------------
 
 
-# ``{name: (before, exported)}`` as one value: per name, ``NAME=`` and two fields.
+# ``{name: (before, exported)}`` as one value: per name, ``NAME=`` and two fields. The one record
+# builder: export and ``sandbox-trust env`` note every name they export with what the user had
+# (``original``); a name whose value already was the bundle (the user's own) is left out here.
 #
 # A field is ``-`` (unset) or ``<length>:<value>``: every character but NUL (which no environment
 # value holds) survives, and a child parses it with ``partition`` and slices, without json.
 def encode_record(record):
     fields = []
     for name, (before, after) in record.items():
+        if before == after:
+            continue
         if before is None:
             fields.append(f"{name}=-{len(after)}:{after}")
         else:
@@ -216,7 +230,7 @@ def decode_record(text, get=None):
             fields.append(text[: int(digits)])
             text = text[int(digits) :]
         before, after = fields
-        if name not in EXPORTED_VARIABLES or name in record or not after:
+        if name not in EXPORTED_VARIABLES and name != "JAVA_TOOL_OPTIONS" or name in record or not after:
             raise ValueError("bad name or value")
         if before != after and get(name) == after:  # else changed since: the user's own now
             record[name] = (before, after)
@@ -233,21 +247,26 @@ if getenv(RECORD_VARIABLE):  # module-level code, not a function: one fewer to l
         debug("ignoring a malformed %s (%s)" % (RECORD_VARIABLE, _exc))
 
 
-# ``name`` as it would be without sandbox-trust in this process or its ancestors.
-def original(name):
-    value = getenv(name)
+# ``name`` as it would be without sandbox-trust in this process or its ancestors: the one
+# definition of "what the user had before our exports", asked by every reader (the exports'
+# planning, the ssl and pyOpenSSL patches, the isolated readers, status and env). The record maps a
+# value sandbox-trust exported back to the value it replaced; a value changed since is the user's
+# own. ``get`` reads another environment (``os.environ.get`` where it may have been swapped).
+def original(name, get=None):
+    value = (get or getenv)(name)
     entry = export_record.get(name)
     return entry[0] if entry is not None and value == entry[1] else value
 
 
 # Put back what the variables held before any ancestor exported them (this process opted out).
 def restore_inherited():
-    for name, (before, _after) in export_record.items():
-        if before is None:
+    for name in tuple(export_record):
+        value = original(name)
+        del export_record[name]
+        if value is None:
             os.environ.pop(name, None)
         else:
-            os.environ[name] = before
-    export_record.clear()
+            os.environ[name] = value
     os.environ.pop(RECORD_VARIABLE, None)
 
 
@@ -265,6 +284,7 @@ PATCH_TARGETS = {
     "botocore.endpoint": "botocore_endpoint",
     "pycurl": "pycurl_handle",
     "grpc": "grpc_credentials",
+    "OpenSSL.SSL": "pyopenssl_context",
 }
 
 
@@ -361,58 +381,107 @@ def cache_candidates():
 
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# stat's names, as values: ``from stat import`` here costs ~16k instructions at every start.
+_SHARED = 0o022  # S_IWGRP | S_IWOTH: a directory others can change
+_STICKY = 0o1000  # S_ISVTX
+_FILE_TYPE, _REGULAR = 0o170000, 0o100000  # S_IFMT, S_IFREG
 
 
-# An fd for the directory ``path`` if nobody but this user and root can change what it names.
+# ``(directory, fd)`` of the private cache when it exists; ``(directory, None)`` when the cache to
+# use is not made yet (the cold path makes it), ``(None, None)`` when no candidate is usable.
 #
-# OpenSSH's StrictModes, checked race-free: every directory from ``/`` down is opened relative
-# to the one before with ``O_NOFOLLOW`` and must be owned by root or this user and not writable
-# by group or others, except a sticky one (``/tmp``) entered towards a directory of this user's;
-# the last must be this user's. This is the common case, walked on every start; anything else
-# (a symlink on the way, a directory to create, a refusal to explain) goes to the full walk of
-# ``sandbox_trust._cachedir``, which also says the one line.
-def open_private_dir(path, create=False):
-    if not create and path[:1] == "/":
-        uid = os.geteuid()
-        fd = os.open("/", _DIRECTORY_FLAGS)
-        try:
-            st = os.fstat(fd)
-            for name in path.split("/"):
-                mode = st.st_mode
-                shared = mode & 0o022  # then only a sticky directory may lead on, to one of ours
-                if st.st_uid != uid and st.st_uid or shared and not mode & 0o1000:
-                    break
-                if not name or name == ".":
-                    continue
+# The warm case of ``sandbox_trust._cache``'s rule, which owns the cache (the first candidate
+# that exists and is private, or that does not exist and can be made), checked the same way and
+# tested against it (tests/test_cache_rule.py). Every directory from ``/`` down is opened relative
+# to the one before with ``O_NOFOLLOW`` and must be owned by root or this user and not writable by
+# group or others, except a sticky one (``/tmp``) entered towards a directory of this user's; the
+# last must be this user's. One ``openat`` and one ``fstat`` per directory: it runs at every
+# start. Anything else (a symlink on the way, a refusal to explain) goes to the full walk.
+def open_cache_dir():
+    for directory in cache_candidates():
+        fd = _open_private_dir(directory)
+        if fd != -1:
+            return directory, fd
+    return None, None
+
+
+# A candidate's fd, None when it is absent and can be made, -1 when it is not usable (the next).
+def _open_private_dir(path):
+    uid = os.geteuid()
+    fd = os.open("/", _DIRECTORY_FLAGS)
+    names = path.split("/")
+    walked = 0  # directories entered below /
+    try:
+        st = os.fstat(fd)
+        for name in names:
+            shared = st.st_mode & _SHARED  # then only a sticky directory may lead on, to one of ours
+            if st.st_uid != uid and st.st_uid != 0 or shared and not st.st_mode & _STICKY:
+                break
+            if not name or name == ".":
+                continue
+            try:
                 child = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
-                os.close(fd)
-                fd = child
-                st = os.fstat(fd)
-                if shared and st.st_uid != uid:
-                    break
-            else:
-                if st.st_uid == uid and not st.st_mode & 0o022:
-                    found, fd = fd, None
-                    return found
-        except FileNotFoundError:
-            return None  # absent is normal (made on first use) and needs no line
-        except OSError:
-            pass  # a symlink, not a directory, no permission: the full walk says which
-        finally:
-            if fd is not None:
-                os.close(fd)
-    from sandbox_trust import _cachedir  # the cold path: unusual directories only
+            except FileNotFoundError:  # made on first use if only the last two are missing, here
+                missing = len(names) - names.count("") - names.count(".") - walked
+                return None if missing <= 2 and os.access(".", os.W_OK | os.X_OK, dir_fd=fd, effective_ids=True) else -1
+            walked += 1
+            os.close(fd)
+            fd = child
+            st = os.fstat(fd)
+            if shared and st.st_uid != uid:
+                break
+        else:
+            if st.st_uid == uid and not st.st_mode & _SHARED:
+                found, fd = fd, None
+                return found
+    except OSError:
+        pass  # a symlink, not a directory, no permission: the full walk says which
+    finally:
+        if fd is not None:
+            os.close(fd)
+    from sandbox_trust import _cache  # the cold path: unusual directories only
 
-    return _cachedir.open_private_dir(path, create)
+    return _cache.open_candidate(path)
 
 
-# Identity of a file's current version, cheap enough for every start (one stat).
+# Identity of a file's current version, cheap enough for every start (one stat, through symlinks).
 #
 # ctime is in it because no user can set it: a file rewritten in place with its inode, size and
 # mtime kept (``cp -p``, ``touch -r``, an image layer) still gets a new signature.
 def file_signature(path):
     st = os.stat(path)
     return "%x.%x.%x.%x.%x" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+# The name of the symlink that maps (CA version, base version) to a merged bundle.
+#
+# ``base`` is a bundle path (its identity: one stat), None (the CA alone), or a tuple of a bundle
+# and CA directories (a user's SSL_CERT_DIR), whose identity takes every entry of the directories:
+# worked out by ``sandbox_trust._cache``, loaded only then (docs/design.md, "The private cache").
+def index_name(base, ca_signature):
+    if base is None:
+        base_signature = "none"
+    elif isinstance(base, tuple):
+        from sandbox_trust import _cache
+
+        base_signature = _cache.directories_signature(base)
+    else:
+        base_signature = file_signature(base)
+    # A bundle holds the CA normalised (sandbox_trust._anchor) unless SANDBOX_TRUST_REPAIR_CA=0.
+    return "index-%s-%s%s" % (ca_signature, base_signature, "" if settings.repair_ca else "-as-written")
+
+
+# Path of the regular file the index link ``index`` names in the cache, or None.
+def cached_bundle(cache_fd, directory, index):
+    try:
+        name = os.readlink(index, dir_fd=cache_fd)
+        # A cleaner may have removed the bundle but not the link; only a plain file here is ours.
+        mode = os.stat(name, dir_fd=cache_fd, follow_symlinks=False).st_mode
+    except OSError:
+        return None
+    if "/" in name or mode & _FILE_TYPE != _REGULAR:
+        return None
+    return directory + "/" + name  # directory is absolute and name a plain file name
 
 
 # ``{"system" | "certifi" | "grpc": bundle path or None}``: each tool's default roots.
@@ -441,15 +510,13 @@ def default_bases():
 # What to extend is a bundle path, or a tuple of a bundle and CA directories (see
 # DIRECTORY_VARIABLES). Values are read as they were before any sandbox-trust export (see
 # ``original``), so a child rebuilds from its parent's bases rather than extending its bundles.
-# ``values``: those of EXPORTED_VARIABLES, when the caller has read them already.
+# ``environ``: another environment to read (status, env); ``values``: ``original()`` of each of
+# EXPORTED_VARIABLES, when the caller has read them already.
 def planned_exports(environ=None, values=None):
     bases = default_bases()
-    if environ is not None:
-        get = environ.get
-    else:
-        get = original if export_record else getenv  # no record (a first process): nothing to undo
+    get = None if environ is None else environ.get
     if values is None:
-        values = {name: get(name) for name in EXPORTED_VARIABLES}
+        values = {name: original(name, get) for name in EXPORTED_VARIABLES}
     plan = {}
     for name in REPLACE_VARIABLES:
         value = values[name]
@@ -459,7 +526,7 @@ def planned_exports(environ=None, values=None):
         default_base = bases[DEFAULT_BASES.get(name, "system")]
         base = values.get(FALLBACK_VARIABLES.get(name)) or default_base
         if name in DIRECTORY_VARIABLES:
-            directories = get(DIRECTORY_VARIABLES[name])
+            directories = original(DIRECTORY_VARIABLES[name], get)
             if directories:  # a list, written as PATH is (OpenSSL's own syntax)
                 found = tuple(path for path in directories.split(os.pathsep) if os.path.isdir(path))
                 if found:  # beside them curl reads its built-in bundle, not SSL_CERT_FILE
@@ -492,22 +559,26 @@ def export_environment(certificates=None):
         return False
     resolved = {}
     changed = {}
-    cache_fd = None
+    cache_dir = cache_fd = None
+    looked = False  # for the cache directory: once per call
     current = {name: getenv(name) for name in EXPORTED_VARIABLES}
-    values = {name: original(name) for name in current} if export_record else current
+    values = {name: original(name, current.get) for name in current} if export_record else current
     try:
         for name, base in planned_exports(values=values).items():
             if base in resolved:
                 path = resolved[base]
             else:
-                path = None
-                if cache_fd is None:
-                    for directory in cache_candidates():
-                        cache_fd = open_private_dir(directory)
-                        if cache_fd is not None:
-                            break
-                if cache_fd is not None:
-                    path = cached_bundle(cache_fd, directory, base, ca_signature)
+                path = index = None
+                if not looked:
+                    looked = True
+                    cache_dir, cache_fd = open_cache_dir()
+                try:
+                    # Before the base is read (cold path): a change after this misses next time.
+                    index = index_name(base, ca_signature)
+                except OSError:
+                    pass  # the base is gone: the cold path says so in a debug line
+                if cache_fd is not None and index is not None:
+                    path = cached_bundle(cache_fd, cache_dir, index)
                 if path is None:
                     if certificates is None:
                         from sandbox_trust import _ca  # cold path only: parsing is not for every start
@@ -517,49 +588,33 @@ def export_environment(certificates=None):
                         return True  # not a usable CA: in-process trust says why, nothing to export
                     from sandbox_trust import _bundles
 
-                    path = _bundles.build_and_index(base, certificates, ca_signature)
+                    path = _bundles.build_and_index(base, certificates, index)
                 resolved[base] = path
             if path is None:
                 continue  # unreadable base or no usable cache: in-process trust holds
-            before = values[name]  # original(): what it held before any sandbox-trust export
-            if before != path:  # a value that already is this bundle is the user's own
-                export_record[name] = (before, path)
+            export_record[name] = (values[name], path)  # what the user had: original()
             if current[name] != path:
                 changed[name] = path
+        # After install --java only: its mark (sandbox_trust._java.MARK, a symlink to the JDK's
+        # cacerts) is there. One access(2) that raises nothing; no function of its own here, as
+        # each one is paid at every start (docs/design.md, "Java").
+        if cache_fd is not None and os.access("java-cacerts", 0, dir_fd=cache_fd):
+            from sandbox_trust import _java_start
+
+            _java_start.export(cache_fd, cache_dir, ca_signature, certificates, changed)
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
         setenv(changed)
         if export_record:
             record = encode_record(export_record)
-            if getenv(RECORD_VARIABLE) != record:
+            if record and getenv(RECORD_VARIABLE) != record:
                 setenv({RECORD_VARIABLE: record})
     if settings.debug:
         from sandbox_trust import _start_report
 
         _start_report.debug_exports(changed)
     return True
-
-
-# The name of the symlink that maps (CA version, base version) to a merged bundle.
-def index_name(base, ca_signature):
-    if isinstance(base, tuple):  # a directory's signature changes when its entries do
-        base_signature = "+".join(file_signature(path) for path in base)
-    else:
-        base_signature = file_signature(base) if base else "none"
-    return "index-%s-%s" % (ca_signature, base_signature)
-
-
-def cached_bundle(cache_fd, directory, base, ca_signature):
-    try:
-        name = os.readlink(index_name(base, ca_signature), dir_fd=cache_fd)
-        # A cleaner may have removed the bundle but not the link; only a plain file here is ours.
-        mode = os.stat(name, dir_fd=cache_fd, follow_symlinks=False).st_mode
-    except OSError:
-        return None
-    if "/" in name or mode & 0o170000 != 0o100000:
-        return None
-    return directory + "/" + name  # directory is absolute and name a plain file name
 
 
 # --- start -------------------------------------------------------------------------------
@@ -591,6 +646,10 @@ def boot():
         install_hook()
         if present:
             export_environment()
+        elif settings.export:  # a child started before the CA lands waits for it (docs/design.md)
+            from sandbox_trust import _children
+
+            _children.install()
     except Exception:
         internal_error("start-up")
 
@@ -601,3 +660,10 @@ def boot():
 # loaded under another name (the tests' ``load_boot``).
 if __name__ == "_sandbox_trust_boot" and "sandbox_trust" not in sys.modules:
     boot()
+
+
+# The PEP 829 entry point (``sandbox_trust.start``, which Python 3.15+ runs instead of the .pth's
+# import line): resolving it imports this module, which has started sandbox-trust already (above),
+# so the call returns at once, as does a second one when site-packages is processed twice. An alias,
+# not a function: one name at every start instead of a function object.
+start = boot

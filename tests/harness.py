@@ -9,6 +9,7 @@ import glob
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,20 +99,38 @@ def site_packages(python):
 
 
 def find_python(spec):
-    """``3.13`` -> a real pyenv (or PATH) interpreter of that version, or None; a path is kept as is.
+    """``3.13`` -> the newest CPython 3.13.Z of pyenv, else ``python3.13`` on PATH, else None.
 
-    pyenv's shims refuse a version that is not the selected one: the binary itself is returned.
+    The one interpreter lookup (the noxfile, the suite, the benchmarks and peers/compare.py ask it).
+    Patch levels compare as numbers (3.10.14 is newer than 3.10.9); only plain ``X.Y.Z`` directories
+    count (not ``3.13.0t`` or ``3.14-dev``); an exact ``3.13.0`` is that one. pyenv's shims refuse a
+    version that is not the selected one: the binary itself is returned. A path is kept as it is.
     """
     if os.sep in spec:
         return spec
-    roots = [os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv"), "/root/.pyenv"]
-    for root in filter(None, roots):
+    pattern = re.compile(re.escape(spec) + (r"" if spec.count(".") >= 2 else r"\.(\d+)"))
+    for root in _pyenv_roots():
         base = os.path.join(root, "versions")
-        if os.path.isdir(base):
-            for name in sorted(os.listdir(base), reverse=True):
-                if name == spec or name.startswith(spec + "."):
-                    return os.path.join(base, name, "bin", "python")
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        matches = [(match.groups(), name) for name in names if (match := pattern.fullmatch(name))]
+        if matches:
+            _, newest = max(matches, key=lambda item: tuple(int(part) for part in item[0]))
+            return os.path.join(base, newest, "bin", "python")
     return shutil.which("python" + spec)
+
+
+def _pyenv_roots():
+    """Where pyenv may keep its versions: $PYENV_ROOT, ~/.pyenv, root's, then what ``pyenv root`` says."""
+    yield from filter(None, (os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv"), "/root/.pyenv"))
+    try:
+        said = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return
+    if said:
+        yield said
 
 
 def load_source(name, relative):

@@ -35,8 +35,7 @@ def _handshake(context, url):
 def _roots_directories():
     """The hashed directories this process found, by base (empty with lazy roots off)."""
     module = sys.modules.get("sandbox_trust._hashed_dirs")
-    found = getattr(module, "_found", {})
-    return {base: roots.capath for base, roots in found.items() if roots}
+    return module.directories() if module is not None else {}
 
 
 def _contexts():

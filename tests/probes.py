@@ -57,6 +57,43 @@ def create_default_context(url):
     _handshake(ssl.create_default_context(), url)
 
 
+def _roleless(load):
+    """A role-less context (``PROTOCOL_TLS``) made a client as urllib3 1.x makes one, roots by ``load``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = True
+    load(context)
+    return context
+
+
+@probe
+def roleless_default_certs(url):
+    _handshake(_roleless(lambda context: context.load_default_certs()), url)
+
+
+@probe
+def roleless_certifi(url):
+    import certifi
+
+    _handshake(_roleless(lambda context: context.load_verify_locations(certifi.where())), url)
+
+
+@probe
+def roleless_asyncio(url):
+    """The same context in asyncio, whose connections wrap a BIO pair (``wrap_bio``), not a socket."""
+    import asyncio
+
+    async def connect():
+        host, port = _host_port(url)
+        context = _roleless(lambda context: context.set_default_verify_paths())
+        _reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=context, server_hostname=host), 10
+        )
+        writer.close()
+
+    asyncio.run(connect())
+
+
 @probe
 def bare_sslcontext(url):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -378,6 +415,36 @@ def child_node(url):
         raise ssl.SSLCertVerificationError("%(code)s: %(message)s" % result)
     if result != {"status": 200, "body": "ok"}:
         raise RuntimeError("node: %r %s" % (result, process.stderr.strip()))
+
+
+@probe
+def child_deno(url):
+    """Deno (``PROBE_DENO``: its binary) runs tests/scripts/fetch_deno.js: rustls names an unknown issuer."""
+    import os
+
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts", "fetch_deno.js")
+    process = _child([os.environ["PROBE_DENO"], "run", "--allow-net", "--no-prompt", script, url])
+    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    if "invalid peer certificate: UnknownIssuer" in result.get("cause", ""):
+        raise ssl.SSLCertVerificationError(result["cause"])
+    if result != {"status": 200, "body": "ok"}:
+        raise RuntimeError("deno: %r %s" % (result, process.stderr.strip()))
+
+
+@probe
+def child_java(url):
+    """``java Fetch.java URL`` (a single-file launch, JDK 11+): PKIX path building fails on an unknown issuer."""
+    import os
+
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts", "Fetch.java")
+    process = _child(["java", script, url])
+    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    if result.get("outcome") == "rejected" and "PKIX path building failed" in result.get("detail", ""):
+        raise ssl.SSLCertVerificationError(result["detail"])
+    if result != {"outcome": "trusted", "status": 200, "body": "ok"}:
+        raise RuntimeError("java: %r %s" % (result, process.stderr.strip()))
 
 
 @probe

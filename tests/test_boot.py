@@ -35,9 +35,10 @@ def _scenarios(ca_path, missing):
             {"SANDBOX_CA_CERT": ca_path, "SANDBOX_TRUST_EXPORT_ENV": "0"},
             {"_sandbox_trust_boot"},
         ),
+        # A child started before the CA lands must wait for it: the start primitives are wrapped.
         "declared-not-landed": (
             {"SANDBOX_CA_CERT": missing, "SANDBOX_INTERCEPT_HTTPS": "1"},
-            {"_sandbox_trust_boot"},
+            {"_sandbox_trust_boot", "sandbox_trust", "sandbox_trust._children"},
         ),
         "nothing-to-do": ({"SANDBOX_CA_CERT": missing}, set()),
         "opted-out": ({"SANDBOX_CA_CERT": ca_path, "SANDBOX_TRUST_DISABLE": "1"}, set()),

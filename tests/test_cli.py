@@ -50,6 +50,10 @@ CASES = {
         ("basicConstraints=CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash"),
         [("basicConstraints", "not marked critical", True)],
     ),
+    "path-length-without-key-usage": (
+        ("basicConstraints=critical,CA:TRUE,pathlen:0", "subjectKeyIdentifier=hash"),
+        [("keyUsage", "missing", True)],
+    ),
     "no-basic-constraints": (
         ("keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash"),
         [("basicConstraints", "missing", True)],
@@ -79,6 +83,8 @@ CASES = {
         [("keyUsage", "does not allow keyCertSign", False)],
     ),
 }
+# Strict-only defects of the CA's own encoding: client contexts load it normalised (tests/test_anchor.py).
+NORMALISED = ("no-key-usage", "basic-constraints-not-critical", "path-length-without-key-usage")
 STRICT_CLIENTS = ("urllib", "http.client", "requests/urllib3 2.x", "httpx", "aiohttp")
 LENIENT_CLIENTS = ("botocore", "httpx2", "truststore/pip", "grpc", "pycurl")
 
@@ -246,10 +252,14 @@ def test_status_of_a_trustme_ca(run, core_venv, intercept):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case):
+@pytest.mark.parametrize("repair", ["1", "0"])
+def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case, repair):
+    """Each defect named; the two that are mended are information (exit 0) unless the repair is off."""
     origin = minted[case]
     expected = CASES[case][1]
-    report, process = status_json(run, core_venv, SANDBOX_CA_CERT=origin.ca_path)
+    report, process = status_json(
+        run, core_venv, SANDBOX_CA_CERT=origin.ca_path, SANDBOX_TRUST_REPAIR_CA=repair
+    )
     (certificate,) = report["certificates"]
     issues = [(i["extension"], i["problem"], i["strict_only"]) for i in certificate["issues"]]
     assert issues == expected
@@ -261,6 +271,14 @@ def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case):
     if not expected:
         assert process.returncode == 0 and report["problems"] == [] and report["active"] is True
         assert "strict_clients" not in report and report["warnings"] == []
+    elif case in NORMALISED and repair == "1":
+        assert process.returncode == 0 and report["problems"] == [] and report["warnings"] == []
+        assert report["active"] is True and "strict_clients" not in report
+        (sentence,) = report["information"]
+        assert "%s %s" % expected[0][:2] in sentence and "SANDBOX_TRUST_REPAIR_CA=0" in sentence
+        assert certificate["normalised"]["strict_ok"] is True
+        human = cli(run, core_venv, "status", SANDBOX_CA_CERT=origin.ca_path)
+        assert human.returncode == 0 and "normalised trust anchor" in human.stdout
     else:
         extension, description, strict_only = expected[0]
         # Strict-only findings fail status only where this interpreter enforces them (3.13+).
@@ -275,7 +293,7 @@ def test_status_diagnoses_each_ca_defect(run, core_venv, minted, case):
             assert report["strict_clients"]["still_trust"]
         else:
             assert "every client rejects" in problem
-        human = cli(run, core_venv, "status", SANDBOX_CA_CERT=origin.ca_path)
+        human = cli(run, core_venv, "status", SANDBOX_CA_CERT=origin.ca_path, SANDBOX_TRUST_REPAIR_CA=repair)
         assert human.returncode == process.returncode and "%s %s" % (extension, description) in human.stdout
 
 
@@ -297,17 +315,21 @@ def test_the_diagnosis_matches_openssl(core_venv, run, minted, case):
 
 
 def test_strict_defect_fails_only_on_python_313(run, core_venv, make_venv, minted):
-    """The failure the diagnosis explains: same CA, same package, trusted on 3.11, rejected on 3.13."""
+    """The failure the diagnosis explains: same CA loaded as written (SANDBOX_TRUST_REPAIR_CA=0),
+    same package, trusted on 3.11, rejected on 3.13; normalised (the default), trusted on both."""
     if PYTHON313 is None or PYTHON_NOT_STRICT is None:
         pytest.skip("needs CPython 3.13 and an older CPython")
     venv313 = make_venv(python=PYTHON313)
     not_strict = make_venv(python=PYTHON_NOT_STRICT)
     sloppy, good = minted["no-key-usage"], minted["good"]
+    as_written = {"SANDBOX_CA_CERT": sloppy.ca_path, "SANDBOX_TRUST_REPAIR_CA": "0"}
     for client in ("urllib_request", "create_default_context"):
-        assert run.probe(venv313, client, sloppy.url, SANDBOX_CA_CERT=sloppy.ca_path)[0] == "rejected"
+        assert run.probe(venv313, client, sloppy.url, **as_written)[0] == "rejected"
+        assert run.probe(not_strict, client, sloppy.url, **as_written)[0] == "trusted"
+        assert run.probe(venv313, client, sloppy.url, SANDBOX_CA_CERT=sloppy.ca_path)[0] == "trusted"
         assert run.probe(not_strict, client, sloppy.url, SANDBOX_CA_CERT=sloppy.ca_path)[0] == "trusted"
         assert run.probe(venv313, client, good.url, SANDBOX_CA_CERT=good.ca_path)[0] == "trusted"
-    report, process = status_json(run, venv313, SANDBOX_CA_CERT=sloppy.ca_path)
+    report, process = status_json(run, venv313, **as_written)
     assert process.returncode == 1 and report["python"].startswith("3.13")
     assert "keyUsage missing" in report["problems"][0]
 
@@ -657,6 +679,28 @@ def test_install_over_a_pip_installed_copy(run, core_venv, plain_venv, wheel, in
     assert run(plain_venv, ["-m", "pip", "uninstall", "-y", "sandbox-trust"]).returncode == 0
     assert not os.path.exists(script)
     assert [name for name in os.listdir(plain_venv.site_packages) if "sandbox_trust" in name] == []
+
+
+def test_uninstall_venv_undoes_install_venv(run, core_venv, plain_venv, wheel, intercept):
+    ca = {"SANDBOX_CA_CERT": intercept.ca_path}
+    before = sorted(set(os.listdir(plain_venv.site_packages)) - {"__pycache__"})
+    assert cli(run, core_venv, "install", "--venv", plain_venv.path).returncode == 0
+    assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "trusted"
+    for attempt in (1, 2):  # idempotent: nothing left to remove is success
+        process = cli(run, core_venv, "uninstall", "--venv", plain_venv.path)
+        assert process.returncode == 0, process.stderr
+        assert ("removed from" if attempt == 1 else "nothing to remove") in process.stdout
+    assert sorted(set(os.listdir(plain_venv.site_packages)) - {"__pycache__"}) == before
+    cache = os.path.join(plain_venv.site_packages, "__pycache__")
+    assert (
+        not [name for name in os.listdir(cache) if "sandbox_trust" in name] if os.path.isdir(cache) else True
+    )
+    assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "rejected"
+    # A copy pip installed is pip's to remove: refused, left as it is.
+    plain_venv.pip("install", "-q", "--no-deps", wheel)
+    process = cli(run, core_venv, "uninstall", "--venv", plain_venv.path)
+    assert process.returncode == 1 and "installed by pip" in process.stderr, process.stderr
+    assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "trusted"
 
 
 def core_venv_version(run, venv):

@@ -27,7 +27,7 @@ from tests.test_cli import (
 
 PYTHON312 = find_python("3.12")
 PYTHON313 = find_python("3.13")
-COMMANDS = ("status", "env", "wait", "install", "demo")
+COMMANDS = ("status", "env", "wait", "install", "uninstall", "demo")
 
 
 @pytest.fixture(scope="module")
@@ -221,8 +221,10 @@ def test_uninstall_hint_works_in_a_venv_without_pip(run, core_venv, intercept, t
 
 
 def test_strict_findings_fail_only_where_enforced(run, venvs_by_version, strict_defect):
+    # Loaded as written: by default this CA is normalised (tests/test_anchor.py) and status says so.
+    as_written = {"SANDBOX_CA_CERT": strict_defect.ca_path, "SANDBOX_TRUST_REPAIR_CA": "0"}
     for version, venv in venvs_by_version.items():
-        report, process = status_json(run, venv, SANDBOX_CA_CERT=strict_defect.ca_path)
+        report, process = status_json(run, venv, **as_written)
         enforced = version == "3.13"
         assert report["python"].startswith(version) and report["strict_enforced"] is enforced
         findings = report["problems"] if enforced else report["warnings"]
@@ -231,7 +233,7 @@ def test_strict_findings_fail_only_where_enforced(run, venvs_by_version, strict_
         assert report["warnings" if enforced else "problems"] == []
         assert process.returncode == (1 if enforced else 0), (version, process.stdout)
         assert report["active"] is True
-        human = cli(run, venv, "status", SANDBOX_CA_CERT=strict_defect.ca_path)
+        human = cli(run, venv, "status", **as_written)
         assert ("warnings:" in human.stdout) is not enforced and ("problems:" in human.stdout) is enforced
 
 
@@ -344,13 +346,15 @@ def test_debug_lines_for_the_ca_and_the_exports(run, core_venv, intercept, unrel
 
 
 def test_the_313_strict_warning_is_the_one_line(run, venvs_by_version, strict_defect):
-    ca = {"SANDBOX_CA_CERT": strict_defect.ca_path}
+    # Loaded as written: by default this CA is normalised and trusted (tests/test_anchor.py).
+    ca = {"SANDBOX_CA_CERT": strict_defect.ca_path, "SANDBOX_TRUST_REPAIR_CA": "0"}
     strict = venvs_by_version["3.13"]
     outcome, process = run.probe(strict, "create_default_context", strict_defect.url, **ca)
     assert outcome == "rejected"
     (line,) = process.stderr.splitlines()
     assert line.startswith("sandbox-trust: CA certificate ") and "VERIFY_X509_STRICT" in line
     assert "keyUsage missing" in line and "CA cert does not include key usage extension" in line
+    assert "SANDBOX_TRUST_REPAIR_CA=0" in line
     # With debug it is there once among the debug lines.
     _, debug = run.probe(strict, "create_default_context", strict_defect.url, SANDBOX_TRUST_DEBUG="1", **ca)
     assert sum("fails the strict X.509 checks" in line for line in debug.stderr.splitlines()) == 1

@@ -1,7 +1,8 @@
 """The README's container recipes, run for real (``nox -s images``: slow, needs root).
 
 - Debian bookworm's system Python in a root filesystem that debootstrap builds from the Debian mirror
-  this machine's apt uses (cached as a tarball per suite and package list): ``pip install
+  this machine's apt uses (``tests/debian_root.py``: cached as a tarball per suite and package
+  list): ``pip install
   --break-system-packages`` into /usr/local, and a venv of /usr/bin/python3. Commands run chrooted
   (``tests/images/in-root``); the chroot shares the host's network, so the origins listen on the
   host's 127.0.0.1 and only their CA file is copied in.
@@ -17,15 +18,14 @@ import glob
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
-from tests.conftest import PROBES, ROOT, install_env, scrubbed_env
+from tests import debian_root
+from tests.conftest import PROBES, install_env, scrubbed_env
 from tests.harness import last_json
 
 pytestmark = pytest.mark.skipif(
@@ -34,51 +34,9 @@ pytestmark = pytest.mark.skipif(
 
 SUITE = "bookworm"
 PACKAGES = ("python3", "python3-pip", "python3-venv", "python3-requests", "ca-certificates")
-CACHE = os.environ.get("SANDBOX_TRUST_IMAGE_CACHE", "/var/cache/sandbox-trust")
-IN_ROOT = os.path.join(ROOT, "tests", "images", "in-root")
 CLIENTS = ("urllib_request", "requests")
 # What the venvs install besides the wheel, from a local directory (the chroot has no registry access).
 DEPENDENCIES = ("certifi", "requests", "urllib3", "idna", "charset-normalizer")
-
-
-def debian_mirror(sources="/etc/apt/sources.list.d/debian.sources", fallback="http://deb.debian.org/debian"):
-    """The first non-security Debian mirror of this machine's apt sources (deb822 or one-line form)."""
-    for path in (sources, "/etc/apt/sources.list"):
-        try:
-            with open(path) as f:
-                text = f.read()
-        except OSError:
-            continue
-        for uri in re.findall(r"^(?:URIs:|deb)\s+(?:\[[^\]]*\]\s+)?(\S+)", text, re.M):
-            if "security" not in uri and uri.startswith("http"):
-                return uri
-    return fallback
-
-
-def bootstrap_tarball():
-    """Path of the cached root filesystem tarball, built with debootstrap on first use."""
-    key = hashlib.sha256(repr((SUITE, PACKAGES)).encode()).hexdigest()[:10]
-    tarball = os.path.join(CACHE, "debootstrap-%s-%s.tar" % (SUITE, key))
-    if os.path.exists(tarball):
-        return tarball
-    os.makedirs(CACHE, exist_ok=True)
-    target = tempfile.mkdtemp(prefix="debootstrap-", dir=CACHE)
-    try:
-        # In a private mount namespace: the /proc and /sys debootstrap mounts go when it ends, even
-        # if it fails half-way.
-        subprocess.run(
-            ["unshare", "--mount", "--propagation", "private", "--", "debootstrap", "--variant=minbase"]
-            + ["--include=" + ",".join(PACKAGES), SUITE, target, debian_mirror()],
-            check=True,
-            capture_output=True,
-            env=install_env(),
-        )
-        partial = tarball + ".partial"
-        subprocess.run(["tar", "-C", target, "-cf", partial, "."], check=True)
-        os.rename(partial, tarball)
-    finally:
-        shutil.rmtree(target, ignore_errors=True)
-    return tarball
 
 
 def download_dependencies(directory, python_version):
@@ -90,28 +48,13 @@ def download_dependencies(directory, python_version):
     )
 
 
-class Chroot:
+class Chroot(debian_root.Chroot):
     """A fresh copy of the cached Debian root; ``run`` executes in it with a scrubbed environment."""
 
     probes = "/opt/probes.py"
 
-    def __init__(self, path):
-        self.path = path
-
     def run(self, args, **env):
-        return subprocess.run(
-            [IN_ROOT, self.path, *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=scrubbed_env("/root", **env),
-        )
-
-    def copy_in(self, source, inside):
-        destination = os.path.join(self.path, inside.lstrip("/"))
-        os.makedirs(os.path.dirname(destination), exist_ok=True)
-        (shutil.copytree if os.path.isdir(source) else shutil.copy)(source, destination)
-        return inside
+        return super().run(args, scrubbed_env("/root", **env))
 
 
 class Host:
@@ -168,12 +111,8 @@ def sha256_of_pem(path):
 @pytest.fixture(scope="module")
 def debian(wheel, intercept, tmp_path_factory):
     """The Debian root, unpacked afresh, with the wheel, its dependencies, the probes and the CA."""
-    tarball = bootstrap_tarball()
     path = str(tmp_path_factory.mktemp("debian-root"))
-    subprocess.run(["tar", "-C", path, "-xf", tarball], check=True)
-    root = Chroot(path)
-    with open(os.path.join(path, "etc", "hosts"), "w") as f:
-        f.write("127.0.0.1 localhost\n::1 localhost\n")  # minbase has none; the origins are `localhost`
+    root = Chroot(debian_root.unpack(SUITE, PACKAGES, path))
     version = root.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).stdout.strip()
     wheels = str(tmp_path_factory.mktemp("debian-wheels"))
     download_dependencies(wheels, version)

@@ -14,6 +14,8 @@ SERVER = (
     "tls_server_default_paths",
     "legacy_server",
     "tls_server_certifi",
+    "legacy_server_default_certs",
+    "legacy_unwrapped",
 )
 CLIENT = ("default_client", "tls_client", "legacy_client")
 

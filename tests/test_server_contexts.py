@@ -3,7 +3,8 @@
 A real TLS server verifies client certificates (CERT_REQUIRED) with a context built one way
 (certifi's text as ``cadata``, certifi's path, the exported bundle's text with either line
 ending, ``load_default_certs(Purpose.CLIENT_AUTH)``, ``set_default_verify_paths``,
-``load_default_certs()`` on a server context). Two clients connect: one whose certificate the
+``load_default_certs()`` on a server context; and a role-less ``PROTOCOL_TLS`` context loading
+roots each of these ways, the CA deferred to a client-side wrap it never makes). Two clients connect: one whose certificate the
 interceptor's CA issued (must be rejected: that CA is for *clients* of this process) and one the
 user's own base CA issued. Whatever the package does, each server decides exactly as it does
 with the package opted out; bases include one with UTF-8 comments (Fedora's has them). The
@@ -25,9 +26,14 @@ VARIANTS = (
     "load-default-certs-client-auth",
     "set-default-verify-paths",
     "load-default-certs-server-auth",
+    # Role-less contexts (PROTOCOL_TLS) used as servers: the CA would come only at a client-side wrap.
+    "roleless-load-default-certs-client-auth",
+    "roleless-load-default-certs",
+    "roleless-set-default-verify-paths",
+    "roleless-certifi-where",
 )
 # Variants that read the SSL_CERT_FILE bundle: the base CA's client is accepted through it.
-READS_SSL_CERT_FILE = VARIANTS[2:]
+READS_SSL_CERT_FILE = tuple(v for v in VARIANTS if not v.endswith(("certifi-contents", "certifi-where")))
 COMMENTS = ("# Zertifikat für die öffentliche Wurzel ✓\n", "# 証明書\n")
 
 

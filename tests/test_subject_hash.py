@@ -32,6 +32,17 @@ from tests import servers
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def _os_release():
+    try:
+        with open("/etc/os-release") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+BOOKWORM = "VERSION_CODENAME=bookworm" in _os_release().split()  # the host; the sid root is not
 OPENSSL_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C"}  # no SSL_CERT_*, no OPENSSL_CONF
 
 # No example database: it would leave a .hypothesis directory in the checkout.
@@ -71,6 +82,9 @@ sh = _load()
 # --- the openssl command ---------------------------------------------------------------------
 
 
+OPENSSL_REFUSALS = (b"Could not read certificate", b"unable to load", b"Could not find certificate")
+
+
 def openssl_hash(der):
     """What ``openssl x509 -noout -subject_hash`` prints, or None when OpenSSL cannot read the certificate."""
     result = subprocess.run(
@@ -80,9 +94,9 @@ def openssl_hash(der):
         env=OPENSSL_ENV,
     )
     if result.returncode:
-        assert b"Could not read certificate" in result.stderr or b"unable to load" in result.stderr, (
-            result.stderr
-        )
+        # OpenSSL 3.0 says "Could not read certificate" (or "unable to load"); 3.6 reads through
+        # its store loader and says "Could not find certificate": anything else is not a refusal.
+        assert any(refusal in result.stderr for refusal in OPENSSL_REFUSALS), result.stderr
         return None
     (line,) = result.stdout.decode().split()
     return line
@@ -209,7 +223,8 @@ def test_bundle_names_are_openssl_rehash_names(bundle, tmp_path):
     assert None not in expected
     assert [name for name, _ in named] == expected
     assert [der for _, der in named] == list(ders)
-    if bundle == "system":  # Debian's bundle has a real collision to count; certifi's copies vary
+    if bundle == "system" and BOOKWORM:  # bookworm's bundle has a real collision to count (sid's has
+        # none; certifi's copies vary); crafted collisions: test_hashed_names_counts_collisions_...
         assert any(name.endswith(".1") for name in expected)
 
 

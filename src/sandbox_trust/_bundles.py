@@ -4,12 +4,14 @@ Files are named by the SHA-256 of their content and written with an atomic renam
 starting together (a cold-cache stampede) write identical files and no reader sees a partial one.
 An index symlink maps (CA version, base version) to the bundle, so later starts find it with one
 ``readlink`` instead of reading and hashing 200 KB (see ``_sandbox_trust_boot.export_environment``).
+Where and how they are stored is ``_cache``'s; this module says what goes in them.
 """
 
 import os
-import stat
 
 import _sandbox_trust_boot as boot
+from sandbox_trust import _cache
+from sandbox_trust import _cafile
 from sandbox_trust._cafile import END, CAFileError, der_to_pem, parse_pem
 
 MAX_BASE_BYTES = 16 << 20  # a public bundle is ~220 KB; anything this big is not one
@@ -73,25 +75,9 @@ def _read_base(base):
 
 
 def read_file(path):
-    """The bytes of a file sandbox-trust did not write: never blocking, regular files only.
-
-    A user's SSL_CERT_FILE may be a FIFO, a device or a directory: opening one must not wait for
-    a writer or a terminal, and reading one must not run forever (OSError instead).
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError("not a regular file")
-        if st.st_size > MAX_BASE_BYTES:
-            raise OSError("too large")
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_BASE_BYTES + 1)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_BASE_BYTES:
-        raise OSError("too large")
-    return data
+    """The bytes of a bundle sandbox-trust did not write (``_cafile.read_file``: never blocking,
+    regular files only), up to a public bundle's sane size; OSError otherwise."""
+    return _cafile.read_file(path, MAX_BASE_BYTES)
 
 
 def _hashed_name(name):
@@ -134,58 +120,23 @@ def _directory_certificates(path, held):
     return b"".join(found)
 
 
-def open_cache(create=True):
-    """``(directory, fd)`` of the first usable private cache directory, or ``(None, None)``."""
-    for directory in boot.cache_candidates():
-        try:
-            # Checked from / down and made 0700 whatever the umask; the fd is what is used from here.
-            fd = boot.open_private_dir(directory, create=create)
-        except OSError:
-            continue  # cannot create it (read-only, permissions): try the next candidate
-        if fd is not None:
-            return directory, fd
-    return None, None
-
-
-def _write_atomically(fd, name, write):
-    """Create ``name`` in the directory ``fd`` through a private temporary name and a rename."""
-    temporary = ".tmp-%d-%s" % (os.getpid(), os.urandom(6).hex())
-    try:
-        write(temporary)
-        os.replace(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
-    except BaseException:
-        try:
-            os.unlink(temporary, dir_fd=fd)
-        except OSError:
-            pass
-        raise
-
-
-def _write_file(fd, name, data):
-    def write(temporary):
-        out = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=fd)
-        with os.fdopen(out, "wb") as f:
-            f.write(data)
-
-    _write_atomically(fd, name, write)
-
-
-def build_and_index(base, certificates, ca_signature):
+def build_and_index(base, certificates, index):
     """Path of the merged bundle for ``base`` (None: the CA alone, for additive variables), or None.
 
     None when the base cannot be read or no private cache is usable: in-process trust does not
-    depend on any of these files. ``ca_signature`` is the CA file's, for the index name.
+    depend on any of these files. ``index`` is the name of the link to it (``_cache.bundle_index_name``),
+    taken before the base was read: if the base changes meanwhile, the next lookup misses.
     """
     try:
+        if index is None:  # the base could not even be looked at
+            raise OSError("cannot stat it")
         base_data = _read_base(base) if base else b""
     except OSError as exc:
         boot.debug("cannot read %s (%s): leaving it alone" % (describe(base), exc))
         return None
-    import hashlib  # here, not at module level: its OpenSSL set-up is a cost `import ssl` must not pay
-
     data = merge(base_data, certificates)
-    name = "bundle-%s.pem" % hashlib.sha256(data).hexdigest()[:32]
-    directory, fd = open_cache()
+    name = _cache.bundle_name(data)
+    directory, fd = _cache.open_cache()
     if fd is None:
         boot.debug("no private cache directory: variables for child processes are not exported")
         return None
@@ -193,9 +144,8 @@ def build_and_index(base, certificates, ca_signature):
         try:
             os.stat(name, dir_fd=fd, follow_symlinks=False)
         except FileNotFoundError:
-            _write_file(fd, name, data)
-        index = boot.index_name(base, ca_signature)
-        _write_atomically(fd, index, lambda temporary: os.symlink(name, temporary, dir_fd=fd))
+            _cache.write_file(fd, name, data)
+        _cache.write_link(fd, index, name)
     except OSError as exc:
         boot.debug("cannot write to %s: %s" % (directory, exc))
         return None
@@ -205,20 +155,31 @@ def build_and_index(base, certificates, ca_signature):
     return os.path.join(directory, name)
 
 
-_found = {}  # base -> merged bundle path, once found in this process (a miss is retried)
+_found = {}  # index name (the identity of a base and the CA as they were) -> merged bundle path
+_sources = {}  # merged bundle path -> its base, for the bundles this process handed out or exported
 
 
 def bundle_for(base, certificates):
-    """The merged bundle for ``base``: found once per process, from the index when warm, else built."""
-    path = _found.get(base)
+    """The merged bundle for ``base`` and the CA as they are now, from the index when warm, else built.
+
+    Keyed by their identity (``_cache.bundle_index_name``: a stat per input), not by the path: a
+    base rewritten or replaced while a process runs gets a new bundle at the next call, as the
+    file itself would be read again without sandbox-trust.
+    """
+    try:
+        index = _cache.bundle_index_name(base, boot.file_signature(boot.settings.ca_path))
+    except OSError:
+        return None
+    path = _found.get(index)
     if path is None:
-        path = _find_or_build(base, certificates)
+        path = _find_or_build(base, certificates, index)
         if path is not None:
-            _found[base] = path
+            _found[index] = path
+            _sources[path] = base
     return path
 
 
-_DEFAULT_ROOTS = object()  # _found key: skips default_roots_file()'s stat calls once found
+_default_roots = []  # the default roots file, once found: which file it is does not change
 
 
 def default_roots_file():
@@ -228,26 +189,53 @@ def default_roots_file():
 
 def merged_default_roots(certificates):
     """The bundle start-up exports for the default roots (system, else certifi) + CA, or None."""
-    path = _found.get(_DEFAULT_ROOTS)
-    if path is None:
-        roots = default_roots_file()
-        path = bundle_for(roots, certificates) if roots else None
-        if path is not None:
-            _found[_DEFAULT_ROOTS] = path
-    return path
+    if not _default_roots:
+        _default_roots.append(default_roots_file())
+    return bundle_for(_default_roots[0], certificates) if _default_roots[0] else None
 
 
-def _find_or_build(base, certificates):
-    try:
-        ca_signature = boot.file_signature(boot.settings.ca_path)
-    except OSError:
-        return None
-    directory, fd = open_cache(create=False)
+_exported_bases = {}  # exported bundle path -> its base, worked out when the record changes
+_exported_bases_count = [-1]  # len(boot.export_record) when it was
+
+
+def current(path, certificates):
+    """The bundle to read for the merged bundle ``path`` now: the one for its base as it is now.
+
+    A merged bundle is a copy of its base made when it was built; a process that keeps its path
+    (requests binds ``certifi.where()`` at import, start-up exports ``SSL_CERT_FILE``) would keep
+    trusting what the base held then. For a bundle this process handed out or exported, the base
+    is looked at again (a stat) and a changed one gets its new bundle; any other path is returned
+    as it is.
+    """
+    base = _sources.get(path)
+    if base is None:
+        if _exported_bases_count[0] != len(boot.export_record):  # start-up, or a late CA, exported since
+            _exported_bases.clear()
+            _exported_bases.update(_bases_of_exports())
+            _exported_bases_count[0] = len(boot.export_record)
+        if path not in _exported_bases:
+            return path
+        base = _exported_bases[path]
+    return bundle_for(base, certificates) or path
+
+
+def _bases_of_exports():
+    """``{bundle path: base}`` for what start-up (or a late CA) exported in this process."""
+    plan = boot.planned_exports()
+    return {
+        exported: plan[name]
+        for name, (_before, exported) in boot.export_record.items()
+        if name in plan and _cache.is_bundle_path(exported)
+    }
+
+
+def _find_or_build(base, certificates, index):
+    directory, fd, _refused, _skipped = _cache.choose()
     if fd is not None:
         try:
-            path = boot.cached_bundle(fd, directory, base, ca_signature)
+            path = _cache.lookup(fd, directory, index)
         finally:
             os.close(fd)
         if path is not None:
             return path
-    return build_and_index(base, certificates, ca_signature)
+    return build_and_index(base, certificates, index)

@@ -5,38 +5,33 @@ roots, ``certifi.where()``): a process that never touches TLS never waits. A CA 
 we wait is seen within one poll interval.
 """
 
-import _thread
-import os
 import sys
 import time
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _cafile
+from sandbox_trust import _cafile, _waits
 
 POLL_INTERVAL = 0.005  # seconds; the runtime's own loader polls every 100 ms
 
-_lock = _thread.allocate_lock()  # not threading: `import ssl` must stay cheap
+# Threads racing for the first context wait together and parse once; the thread inside, re-entered
+# by the app's code (a signal handler, __del__, sys.stderr), does not wait on itself (_waits).
+_section = _waits.Section()
 _certificates = None  # the CA once it has landed and parsed
 _waited = False  # a declared CA was waited for once and did not land: never wait again
 _context_checked = False  # the first client context said what no client (or 3.13+) accepts in the CA
 _refused = False  # OpenSSL refused every certificate of the CA: there is none to add, ever
-
-
-def _reset_in_child():
-    """After ``os.fork``: the thread that held the lock (waiting, parsing) does not exist here."""
-    global _lock
-    _lock = _thread.allocate_lock()
-
-
-os.register_at_fork(after_in_child=_reset_in_child)
+_said_reentered = False  # the debug line about a re-entered wait was said (once: it writes to stderr)
 
 
 def certificates(wait=True):
     """The CA's certificates, or ``None`` when there is no usable CA (after waiting if declared)."""
     if _certificates is not None or _refused:
         return _certificates
-    with _lock:  # threads racing for the first context wait together, and parse once
-        if _certificates is not None:
+    with _section as first:
+        if not first:
+            _reentered()
+            return _certificates
+        if _certificates is not None or _refused:
             return _certificates
         found = _find(wait and boot.settings.declared and not _waited)
     if found is not None:
@@ -48,6 +43,17 @@ def certificates(wait=True):
     return found
 
 
+def _reentered():
+    """The app's code on the thread inside (waiting, parsing) asked for the CA: no wait on itself."""
+    global _said_reentered
+    if not _said_reentered:
+        _said_reentered = True
+        boot.debug(
+            "a context made inside the wait for the CA, on the same thread (a signal handler, "
+            "__del__, sys.stderr), gets %s" % ("no CA" if _certificates is None else "the CA")
+        )
+
+
 def _find(wait):
     global _certificates, _waited
     settings = boot.settings
@@ -56,12 +62,12 @@ def _find(wait):
         try:
             found = _cafile.read(settings.ca_path)
             if found.truncated and wait and time.monotonic() < deadline:
-                time.sleep(POLL_INTERVAL)  # its last certificate is still being written
+                _waits.sleep(POLL_INTERVAL)  # its last certificate is still being written
                 continue
             break
         except _cafile.CAFileError as exc:
             if wait and exc.incomplete and time.monotonic() < deadline:
-                time.sleep(POLL_INTERVAL)
+                _waits.sleep(POLL_INTERVAL)
                 continue
             _waited = _waited or wait
             if exc.absent and not settings.declared or exc.incomplete and settings.declared and not wait:
@@ -82,15 +88,35 @@ def _find(wait):
                 % (settings.ca_path, "; ".join(_problems(found)))
             )
             return None
+    _certificates = found  # before the warning: a sys.stderr that makes a context gets the CA
     problems = _problems(found)
     if problems:
         boot.warn("CA file %s: %s" % (settings.ca_path, "; ".join(problems)))
-    _certificates = found
     if settings.debug:  # the reader and the digest only for a person reading debug lines
         boot.debug(
             "CA loaded from %s: %s" % (settings.ca_path, "; ".join(_describe(der) for der in found.der))
         )
+    if settings.repair_ca:
+        for der in found.der:
+            if _may_need_repair(der):  # the common case, a compliant CA, costs these substring tests
+                from sandbox_trust import _anchor
+
+                found = _anchor.normalised(found)
+                break
+    _certificates = found
     return found
+
+
+# A compliant CA must not pay for importing _anchor (and _x509, datetime) at every process's first
+# client context: a certificate holding a critical basicConstraints (its OID, then BOOLEAN TRUE)
+# and a keyUsage OID has nothing _anchor mends. A wrong "maybe" costs one parse; a wrong "no" (the
+# bytes found inside a name) leaves the CA as written, as without _anchor (tests/test_anchor.py).
+_BASIC_CONSTRAINTS_CRITICAL = bytes.fromhex("0603551d130101ff")
+_KEY_USAGE = bytes.fromhex("0603551d0f")
+
+
+def _may_need_repair(der):
+    return not (_BASIC_CONSTRAINTS_CRITICAL in der and _KEY_USAGE in der)
 
 
 def _problems(found):
@@ -217,15 +243,22 @@ def _check_at_first_context(found):
             continue
         issues = _x509.ca_issues(certificate)
         if issues:
+            if not boot.settings.repair_ca:
+                why = "SANDBOX_TRUST_REPAIR_CA=0: loaded as written"
+            else:
+                from sandbox_trust import _anchor
+
+                why = "not normalised: %s" % _anchor.loaded([der])[0].refused
             boot.warn(
                 "CA certificate %s fails the strict X.509 checks Python 3.13+ clients apply "
                 "(VERIFY_X509_STRICT): %s; urllib, requests, httpx and aiohttp reject intercepted "
-                "servers (sandbox-trust status explains)"
+                "servers (%s; sandbox-trust status explains)"
                 % (
                     certificate.subject,
                     "; ".join(
                         "%s %s (OpenSSL: %s)" % (i.extension, i.problem, i.openssl_error) for i in issues
                     ),
+                    why,
                 )
             )
             return

@@ -9,6 +9,8 @@ import binascii
 import os
 import stat
 
+from sandbox_trust import _der
+
 MAX_CA_FILE_BYTES = 1 << 20  # one CA is ~2 KB; a whole public bundle is ~220 KB
 BEGIN = "-----BEGIN CERTIFICATE-----"
 END = "-----END CERTIFICATE-----"
@@ -76,27 +78,45 @@ def der_to_pem(der):
     return "%s\n%s\n%s\n" % (BEGIN, "\n".join(lines), END)
 
 
-def read_ca_file(path):
-    """Read ``path`` without ever blocking on it: regular files of a sane size only."""
-    try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise CAFileError("CA file %s does not exist" % path, absent=True) from None
-    except OSError as exc:
-        raise CAFileError("cannot open CA file %s: %s" % (path, exc.strerror)) from None
+class FileRefused(OSError):
+    """A path that is not a regular file of a sane size; ``str()`` says what it is."""
+
+
+def read_file(path, limit):
+    """The bytes of the file ``path``, never blocking on it: regular files of ``limit`` bytes at most.
+
+    The files read here were written by someone else (a CA file, a user's SSL_CERT_FILE, a bundle
+    in a CA directory) and may be a FIFO, a device or a directory: opening one must not wait for a
+    writer or a terminal (O_NONBLOCK, O_NOCTTY), and reading one must not run for ever. Raises
+    OSError: the open's own, or ``FileRefused``.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise CAFileError("CA file %s is not a regular file" % path)
-        if st.st_size > MAX_CA_FILE_BYTES:
-            raise CAFileError(
-                "CA file %s is too large (%d bytes) to be a CA certificate" % (path, st.st_size)
-            )
+            raise FileRefused("is not a regular file")
+        if st.st_size > limit:
+            raise FileRefused("is too large (%d bytes)" % st.st_size)
         with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(MAX_CA_FILE_BYTES + 1)
+            data = f.read(limit + 1)
     finally:
         os.close(fd)
+    if len(data) > limit:  # grew since the fstat
+        raise FileRefused("is too large (more than %d bytes)" % limit)
+    return data
+
+
+def read_ca_file(path):
+    """The bytes of the CA file ``path`` (``read_file``); CAFileError with one sentence otherwise."""
+    try:
+        return read_file(path, MAX_CA_FILE_BYTES)
+    except FileNotFoundError:
+        raise CAFileError("CA file %s does not exist" % path, absent=True) from None
+    except FileRefused as exc:
+        suffix = " to be a CA certificate" if "too large" in str(exc) else ""
+        raise CAFileError("CA file %s %s%s" % (path, exc, suffix)) from None
+    except OSError as exc:
+        raise CAFileError("cannot open CA file %s: %s" % (path, exc.strerror or exc)) from None
 
 
 def parse_pem(data, source="CA file", check=False):
@@ -194,17 +214,11 @@ def _decode_certificate(body):
 
 def _is_der_sequence(der):
     """True when ``der`` is exactly one DER SEQUENCE (an X.509 certificate's outer shape)."""
-    if len(der) < 2 or der[0] != 0x30:
+    try:
+        tag, _start, end = _der.element(der, 0, len(der))
+    except _der.DERError:
         return False
-    first = der[1]
-    if first < 0x80:
-        length, header = first, 2
-    else:
-        count = first & 0x7F
-        if count == 0 or count > 4 or len(der) < 2 + count:
-            return False
-        length, header = int.from_bytes(der[2 : 2 + count], "big"), 2 + count
-    return header + length == len(der)
+    return tag == 0x30 and end == len(der)
 
 
 def read(path, check=False):

@@ -10,17 +10,13 @@ with certainty (a subject this package cannot canonicalise, anything but certifi
 plain file under that name instead: "load it eagerly", remembered like a directory.
 """
 
-import _thread
 import os
 import stat
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _bundles, _der
+from sandbox_trust import _bundles, _cache, _der, _waits
 from sandbox_trust._cafile import BEGIN, CAFileError, der_to_pem, parse_pem
 from sandbox_trust._subject_hash import hashed_names, subject_hash
-
-VERSION = "2"  # part of every name: a new naming scheme never reads an older scheme's directory
-_BUNDLE_PREFIX, _BUNDLE_SUFFIX = "bundle-", ".pem"  # _bundles.build_and_index's names
 
 
 class LazyRoots:
@@ -40,75 +36,79 @@ class LazyRoots:
 
 def is_merged_bundle(path):
     """True for a bundle that ``_bundles`` wrote: its name, in one of the cache directories."""
-    name = os.path.basename(path)
-    return (
-        name.startswith(_BUNDLE_PREFIX)
-        and name.endswith(_BUNDLE_SUFFIX)
-        and os.path.dirname(path) in boot.cache_candidates()
-    )
+    return _cache.is_bundle_path(path)
 
 
-_found = {}  # base path -> LazyRoots, or False (load it eagerly), once per process
-_lock = _thread.allocate_lock()  # threads racing for their first context build a directory once
-
-
-def _reset_in_child():
-    """After ``os.fork``: the thread that held the lock (building) does not exist in the child."""
-    global _lock
-    _lock = _thread.allocate_lock()
-
-
-os.register_at_fork(after_in_child=_reset_in_child)
+_found = {}  # base path -> (its signature, the CA's certificates, LazyRoots or False: load it eagerly)
+# Threads racing for their first context build a directory once; the thread building it, re-entered
+# by the app's code (a sys.stderr our warning writes to makes a context), does not wait on itself.
+_section = _waits.Section()
 
 
 def roots_for(path, certificates):
-    """The hashed directory for the bundle at ``path``, or None: load it eagerly, as without us.
+    """The hashed directory for the bundle at ``path`` as it is now, or None: load it eagerly.
 
-    Found once per process; built on the first miss (the first client context after a cold start).
+    Looked up again whenever the file's signature (``boot.file_signature``: one stat per new
+    context) or the CA changed: a bundle rewritten or replaced while a process runs reaches its
+    next context, as it does without sandbox-trust, where OpenSSL reads the file each time.
+    Built on the first miss (the first client context after a cold start or a change).
     ``certificates`` is the CA (``_cafile.CACertificates``).
     """
-    roots = _found.get(path)
-    if roots is None:
-        with _lock:
-            roots = _found.get(path)
-            if roots is None:
+    try:
+        signature = boot.file_signature(path)
+    except OSError:
+        return None  # gone or unreadable: loaded eagerly, OpenSSL says what it says of it
+    known = _found.get(path)
+    if known is None or known[0] != signature or known[1] is not certificates:
+        with _section as first:
+            if not first:
+                return None  # re-entered while building: this one context loads the bundle eagerly
+            known = _found.get(path)
+            if known is None or known[0] != signature or known[1] is not certificates:
                 try:
-                    roots = _find_or_build(path, certificates)
+                    roots = _find_or_build(path, signature, certificates)
                 except Exception:
                     boot.internal_error("finding the hashed directory for %s" % path)
                     roots = None
-                _found[path] = roots = roots or False
+                known = _found[path] = (signature, certificates, roots or False)
                 boot.debug("roots of %s: %s" % (path, roots.capath if roots else "loaded eagerly"))
-    return roots or None
+    return known[2] or None
 
 
-def _find_or_build(path, certificates):
+def directories():
+    """``{base path: hashed directory}`` as this process last found them (for tests and reports)."""
+    return {path: known[2].capath for path, known in _found.items() if known[2]}
+
+
+def _find_or_build(path, signature, certificates):
     ca_hashes = []
     for der in certificates.der:
         digest = subject_hash(der)
         if digest is None:
             return None  # which base root shares the CA's subject cannot be told: all eagerly
         ca_hashes.append(digest)
-    directory, fd = _bundles.open_cache()
+    directory, fd = _cache.open_cache()
     if fd is None:
         return None
     if os.pathsep in directory:  # OpenSSL splits a capath at ":" into several directories
         os.close(fd)
         return None
     try:
-        name = _directory_name(fd, directory, path)
+        name, data = _directory_name(fd, directory, path, signature)
         if name is None:
             return None
         try:
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
         except FileNotFoundError:
+            if data is None:  # a merged bundle of ours: named by its content, never changed
+                data = _bundles.read_file(path)
             # The base's certificates only: the CA is always loaded eagerly, and a directory without
             # it cannot give the CA to a server context that is handed it as capath.
-            _build(fd, name, _bundles.unmerge(_bundles.read_file(path)))
+            _build(fd, name, _bundles.unmerge(data))
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
         if not stat.S_ISDIR(st.st_mode):
             return None  # the "load it eagerly" file
-        if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        if st.st_uid != os.geteuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             boot.warn("refusing hashed directory %s: not owned by this user or writable by others" % name)
             return None
         cadata = b"".join(_same_hash(fd, name, digest, certificates.der) for digest in ca_hashes)
@@ -214,35 +214,25 @@ def _files(capath):
     return entries
 
 
-def _directory_name(fd, directory, path):
-    """``roots-<sha256 of the base>-<version>``: from a merged bundle's own name, else via an index."""
+def _directory_name(fd, directory, path, signature):
+    """``(roots-<sha256 of the base>-<version>, the base's bytes if they were read)``, or ``(None, None)``.
+
+    A merged bundle of ours is named by its content already; any other base (the system bundle, a
+    certifi copy) is looked up by its signature, taken before the file is read: if the file
+    changes meanwhile, the next lookup misses. The directory is built from the very bytes hashed.
+    """
     if os.path.dirname(path) == directory and is_merged_bundle(path):
-        digest = os.path.basename(path)[len(_BUNDLE_PREFIX) : -len(_BUNDLE_SUFFIX)]
-        return "roots-%s-%s" % (digest, VERSION)
-    # Any other base (the system bundle, a certifi copy): its stat signature names an index link.
-    index = "roots-index-%s-%s" % (boot.file_signature(path), VERSION)
-    try:
-        name = os.readlink(index, dir_fd=fd)
-    except FileNotFoundError:
-        pass
-    else:
-        return name if _is_directory_name(name) else None  # only ever a name of ours, in this directory
+        return _cache.roots_name_of_bundle(path), None
+    index = _cache.roots_index_name(signature)
+    name = _cache.read_link(fd, index)
+    if name is not None:
+        return (name, None) if _cache.is_roots_name(name) else (None, None)  # only ever a name of ours
     import hashlib  # cold path only
 
-    name = "roots-%s-%s" % (hashlib.sha256(_bundles.read_file(path)).hexdigest()[:32], VERSION)
-    _bundles._write_atomically(fd, index, lambda temporary: os.symlink(name, temporary, dir_fd=fd))
-    return name
-
-
-def _is_directory_name(name):
-    prefix, _, rest = name.partition("-")
-    digest, _, version = rest.partition("-")
-    return (
-        prefix == "roots"
-        and len(digest) == 32
-        and all(c in "0123456789abcdef" for c in digest)
-        and version == VERSION
-    )
+    data = _bundles.read_file(path)
+    name = _cache.roots_name(hashlib.sha256(data).hexdigest()[:32])
+    _cache.write_link(fd, index, name)
+    return name, data
 
 
 def _same_hash(fd, name, digest, skip):
@@ -251,17 +241,11 @@ def _same_hash(fd, name, digest, skip):
     number = 0
     while True:
         try:
-            data = _read_at(fd, "%s/%s.%d" % (name, digest, number))
+            data = _cache.read_at(fd, "%s/%s.%d" % (name, digest, number), _bundles.MAX_BASE_BYTES)
         except FileNotFoundError:
             return b"".join(found)
         found.extend(der for der in parse_pem(data, source="hashed directory").der if der not in skip)
         number += 1
-
-
-def _read_at(fd, relative):
-    descriptor = os.open(relative, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-    with os.fdopen(descriptor, "rb") as f:
-        return f.read(_bundles.MAX_BASE_BYTES + 1)
 
 
 def _nameable(data):
@@ -285,43 +269,7 @@ def _build(fd, name, data):
     """Write the directory ``name`` (or the "load it eagerly" file) for the bundle ``data``."""
     named = _nameable(data)
     if named is None:
-        _bundles._write_file(fd, name, b"")
+        _cache.write_file(fd, name, b"")
         return
-    temporary = ".tmp-%d-%s" % (os.getpid(), os.urandom(6).hex())
-    os.mkdir(temporary, 0o755, dir_fd=fd)
-    try:
-        inner = os.open(temporary, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-        try:
-            for file_name, der in named:
-                out = os.open(
-                    file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=inner
-                )
-                with os.fdopen(out, "wb") as f:
-                    f.write(der_to_pem(der).encode("ascii"))
-        finally:
-            os.close(inner)
-        try:
-            # A directory is renamed onto a name that does not exist yet, or onto nothing at all:
-            # if another process renamed its (identical) directory first, this one is dropped.
-            os.rename(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
-        except OSError:
-            os.stat(name, dir_fd=fd, follow_symlinks=False)  # raises unless another process won
-            _remove_tree(fd, temporary)
-    except BaseException:
-        _remove_tree(fd, temporary)
-        raise
+    _cache.make_directory(fd, name, {file_name: der_to_pem(der).encode("ascii") for file_name, der in named})
     boot.debug("built %s: %d certificates" % (name, len(named)))
-
-
-def _remove_tree(fd, name):
-    """Remove our temporary directory ``name`` (flat: files only) from the directory ``fd``."""
-    try:
-        inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-        try:
-            for entry in os.listdir(inner):
-                os.unlink(entry, dir_fd=inner)
-        finally:
-            os.close(inner)
-        os.rmdir(name, dir_fd=fd)
-    except OSError:
-        pass

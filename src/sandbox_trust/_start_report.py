@@ -7,13 +7,14 @@ lives here, imported by those alone.
 
 import _sandbox_trust_boot as boot
 
-# Switches that are on for exactly "1" (SANDBOX_TRUST_EXPORT_ENV and LAZY_ROOTS: off for "0").
+# Switches that are on for exactly "1" (SANDBOX_TRUST_EXPORT_ENV, LAZY_ROOTS, REPAIR_CA: off for "0").
 SWITCHES = (
     "SANDBOX_INTERCEPT_HTTPS",
     "SANDBOX_TRUST_DISABLE",
     "SANDBOX_TRUST_DEBUG",
     "SANDBOX_TRUST_EXPORT_ENV",
     "SANDBOX_TRUST_LAZY_ROOTS",
+    "SANDBOX_TRUST_REPAIR_CA",
 )
 
 
@@ -48,9 +49,7 @@ def debug_start(present):
 
 def debug_exports(changed):
     """The debug line of ``export_environment``: ``changed`` maps each variable set to its bundle."""
-    extended = [
-        name for name in changed if boot.export_record.get(name, (None,))[0]
-    ]  # the user had set these
+    extended = [name for name in changed if boot.original(name)]  # the user had set these
     boot.debug(
         "exported %d variable(s), %d created, %d extended from your value%s; bundles: %s"
         % (

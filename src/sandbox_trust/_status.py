@@ -12,7 +12,7 @@ import sys
 import time
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import __version__, _ca, _cafile, _start_report, _x509
+from sandbox_trust import __version__, _anchor, _ca, _cafile, _start_report, _x509
 
 # Who applies VERIFY_X509_STRICT on Python 3.13 (docs/design.md, "Python 3.13 strict verification").
 STRICT_CLIENTS = (
@@ -105,7 +105,32 @@ def strict_enforced():
 describe = _ca.describe
 
 
-def strict_sentence(certificate, issues, enforced):
+def normalised_anchor(certificate, settings):
+    """``_anchor.anchor`` of ``certificate`` as client contexts load it; None with REPAIR_CA=0.
+
+    As ``_ca`` does: a normalised form OpenSSL would not load is not used (``refused`` says so).
+    """
+    if not settings.repair_ca:
+        return None
+    (anchor,) = _anchor.loaded([certificate.der])
+    return anchor
+
+
+def normalised_sentence(certificate, anchor):
+    return (
+        "CA certificate %s fails strict verification (VERIFY_X509_STRICT, Python 3.13+) only by its "
+        "encoding (%s): client contexts load it as an equivalent trust anchor (%s; same name, key and "
+        "other extensions; RFC 5280 6.1.1), which strict verification accepts. "
+        "SANDBOX_TRUST_REPAIR_CA=0 loads it as written"
+        % (
+            certificate.subject,
+            "; ".join(describe(issue) for issue in anchor.repaired),
+            anchor.describe_repairs(),
+        )
+    )
+
+
+def strict_sentence(certificate, issues, enforced, why):
     here = (
         "this interpreter enforces it"
         if enforced
@@ -113,13 +138,14 @@ def strict_sentence(certificate, issues, enforced):
     )
     return (
         "CA certificate %s fails Python 3.13+ strict verification (VERIFY_X509_STRICT): %s. On Python 3.13+ "
-        "%s reject intercepted servers; %s still trust them; %s"
+        "%s reject intercepted servers; %s still trust them; %s (%s)"
         % (
             certificate.subject,
             "; ".join("%s (OpenSSL: %s)" % (describe(i), i.openssl_error) for i in issues),
             ", ".join(STRICT_CLIENTS),
             ", ".join(LENIENT_CLIENTS),
             here,
+            why,
         )
     )
 
@@ -152,34 +178,16 @@ def installed_pth():
 
 
 def cache_report():
-    """``(directory used or to be created, [refused directories])``, as the bundle writer decides."""
-    refused = []
-    for directory in boot.cache_candidates():
-        if not os.path.lexists(directory):
-            return directory, refused  # created (private) on first use
-        fd = boot.open_private_dir(directory)
-        if fd is None:
-            refused.append(directory)
-            continue
-        os.close(fd)
-        return directory, refused
-    return None, refused
+    """The private cache as the bundle writer chooses it (``_cache.report``): a dict."""
+    from sandbox_trust import _cache
 
-
-def environ_before_start(environ):
-    """``environ`` as it was before this process's own start exported variables (the real bases)."""
-    original = dict(environ)
-    for name, (before, _exported) in boot.export_record.items():
-        if before is None:
-            original.pop(name, None)
-        else:
-            original[name] = before
-    return original
+    return _cache.report()
 
 
 def planned_bundles(environ):
     """``{variable: (what it extends or None, merged bundle path or None)}`` for what a start would
-    export; what it extends is a path, or paths joined by " + " (a bundle and CA directories)."""
+    export from ``environ`` (its values read as the user had them: ``boot.original``); what it
+    extends is a path, or paths joined by " + " (a bundle and CA directories)."""
     from sandbox_trust import _bundles
 
     certificates = _ca.certificates(wait=False)
@@ -200,10 +208,9 @@ def collect_status(wait=None):
     settings = boot.settings
     snapshot = dict(os.environ)  # before any export below
     at_start = dict(boot.export_record)
-    original = environ_before_start(snapshot)
     pth = installed_pth()
     enforced = strict_enforced()
-    problems, warnings = [], []
+    problems, warnings, information = [], [], []
     report = {
         "version": __version__,
         "python": "%d.%d.%d" % sys.version_info[:3],
@@ -228,6 +235,7 @@ def collect_status(wait=None):
         "cache_dir": None,
         "problems": problems,
         "warnings": warnings,
+        "information": information,
     }
     # A switch the user set to an undocumented value: said whatever else is the case.
     problems.extend(ignored_sentence(*entry) for entry in _start_report.ignored_settings())
@@ -249,6 +257,7 @@ def collect_status(wait=None):
                 "extensions": certificate.extensions(),
                 "issues": [issue.as_dict() for issue in issues],
                 "strict_ok": not issues,
+                "normalised": None,  # what a client context loads instead, when sandbox-trust mends it
             }
         )
     if settings.disabled:
@@ -280,27 +289,40 @@ def collect_status(wait=None):
             "key, whoever can read the file can sign certificates this sandbox trusts; ship the "
             "certificate alone" % settings.ca_path
         )
-    for certificate, issues in issues_of:
-        if issues and state.valid:  # valid: every issue left is one only strict verification has
-            (problems if enforced else warnings).append(strict_sentence(certificate, issues, enforced))
-            report["strict_clients"] = {"reject": list(STRICT_CLIENTS), "still_trust": list(LENIENT_CLIENTS)}
-    cache_dir, refused = cache_report()
-    report["cache_dir"] = cache_dir
-    for directory in refused:
-        problems.append(
-            "cache directory %s refused: not a directory owned by this user, or writable by others"
-            % directory
+    for entry, (certificate, issues) in zip(report["certificates"], issues_of):
+        if not issues or not state.valid:  # valid: every issue left is one only strict verification has
+            continue
+        anchor = normalised_anchor(certificate, settings)
+        if anchor is not None and anchor.repaired:
+            entry["normalised"] = {
+                "repaired": [issue.as_dict() for issue in anchor.repaired],
+                "sha256": hashlib.sha256(anchor.der).hexdigest(),
+                "strict_ok": True,
+            }
+            information.append(normalised_sentence(certificate, anchor))
+            continue
+        why = (
+            "SANDBOX_TRUST_REPAIR_CA=0: loaded as written"
+            if anchor is None
+            else "not normalised: " + anchor.refused
         )
+        (problems if enforced else warnings).append(strict_sentence(certificate, issues, enforced, why))
+        report["strict_clients"] = {"reject": list(STRICT_CLIENTS), "still_trust": list(LENIENT_CLIENTS)}
+    cache = cache_report()
+    report["cache_dir"] = cache["directory"]
+    report["cache"] = cache
+    for refused in cache["refused"]:
+        problems.append("cache directory %(directory)s refused: %(why)s" % refused)
     report["active"] = pth is not None and state.valid
     if state.valid and settings.export:
-        plan = planned_bundles(original)
+        plan = planned_bundles(snapshot)
         for name, (base, path) in plan.items():
             report["exports"][name] = {
                 "path": path,
                 "base": base,
                 "environ": snapshot.get(name),
                 "exported": path is not None and snapshot.get(name) == path,
-                "set_at_start": name in at_start and at_start[name][1] == path,
+                "set_at_start": name in at_start and at_start[name][1] == path != at_start[name][0],
             }
         seen = set()
         for base, path in plan.values():
@@ -312,4 +334,30 @@ def collect_status(wait=None):
                 "no merged bundle could be written (no usable private cache, or an unreadable base): "
                 "child processes (curl, git, node...) will not trust the CA"
             )
+    if state.valid:
+        runtimes_report(report, state.certificates.der)
     return report
+
+
+def runtimes_report(report, certificates):
+    """What ``install --nss`` and ``install --java`` left, against the CA of now."""
+    from sandbox_trust import _java, _nss
+
+    java = report["java"] = _java.report()
+    if java["problem"]:
+        report["problems"].append(java["problem"])
+
+    nss = report["nss"] = _nss.report(_nss.default_nssdb(), certificates)
+    if nss["installed"] and not nss["current"] or nss["stale"]:
+        report["problems"].append(
+            "NSS database %s holds %s: %s; sandbox-trust install --nss puts the current CA there "
+            "and removes the old one"
+            % (
+                nss["nssdb"],
+                ", ".join(nss["stale"] or nss["installed"]),
+                "of a CA that is no longer the injected one (it rotated), so Chromium and Chrome still "
+                "trust it" + ("" if nss["current"] else " and not the current CA")
+                if nss["stale"]
+                else "not every certificate of the current CA",
+            )
+        )

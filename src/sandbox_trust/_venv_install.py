@@ -5,6 +5,13 @@ For a venv that cannot reach a package index (or should not): the package, the s
 ``.dist-info`` (METADATA, INSTALLER, RECORD) so that ``pip list`` shows it and ``pip uninstall
 sandbox-trust`` removes it there. certifi is not copied: the boot finds the system roots first and
 certifi is patched only if that venv imports its own.
+
+Nothing of the target is executed (docs/design.md, "``install --venv``"): run as root on a venv
+another user controls, its interpreter or a ``.pth`` in its site-packages would run as root. Its
+Python version comes from ``pyvenv.cfg`` and its site-packages is ``lib/pythonX.Y/site-packages``,
+used only when every directory from ``/`` down to it passes the private cache's rule (``_cache.walk``:
+OpenSSH's StrictModes, root's or the caller's and not writable by others); otherwise the command
+refuses, in one line, before it writes or removes anything.
 """
 
 import base64
@@ -12,21 +19,13 @@ import hashlib
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import __version__
+from sandbox_trust import __version__, _cache
 
 DIST_INFO = "sandbox_trust-%s.dist-info" % __version__
 INSTALLER = "sandbox-trust"
-# The target's own answer: where its pure-Python packages go, which Python it is, whether it has pip.
-PROBE = (
-    "import importlib.util, sys, sysconfig; print(sysconfig.get_paths()['purelib']); "
-    "print('%d.%d' % sys.version_info[:2]); print(importlib.util.find_spec('pip') is not None)"
-)
-
-
 class InstallError(Exception):
     """Why the venv cannot be set up; ``str()`` is one sentence."""
 
@@ -42,23 +41,36 @@ def sources():
     return package, boot_module, pth
 
 
-def site_packages(venv):
-    python = os.path.join(venv, "bin", "python")
-    if not os.path.isfile(python):
-        raise InstallError("%s is not a virtual environment: %s does not exist" % (venv, python))
-    env = {"PATH": os.environ.get("PATH", os.defpath), "SANDBOX_TRUST_DISABLE": "1"}
+def _python_version(venv):
+    """``(major, minor)`` of the venv's Python, from its ``pyvenv.cfg`` (venv, virtualenv and uv write it)."""
     try:
-        process = subprocess.run(
-            [python, "-I", "-c", PROBE], capture_output=True, text=True, env=env, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InstallError("cannot run %s: %s" % (python, exc)) from None
-    if process.returncode != 0:
-        raise InstallError("cannot run %s: %s" % (python, process.stderr.strip()))
-    purelib, version, has_pip = process.stdout.splitlines()[-3:]
-    if tuple(int(part) for part in version.split(".")) < (3, 10):
-        raise InstallError("%s is Python %s; sandbox-trust needs 3.10 or later" % (python, version))
-    return python, purelib, has_pip == "True"
+        with open(os.path.join(venv, "pyvenv.cfg"), encoding="utf-8", errors="replace") as f:
+            lines = f.read(65536).splitlines()
+    except OSError as exc:
+        raise InstallError("%s is not a virtual environment: no readable pyvenv.cfg (%s)" % (venv, exc.strerror))
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() in ("version", "version_info"):
+            parts = value.strip().split(".")
+            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+                return int(parts[0]), int(parts[1])
+    raise InstallError("%s/pyvenv.cfg names no Python version" % venv)
+
+
+def site_packages(venv):
+    """``(its python, its site-packages, has pip)``, read from the files, never run: see above."""
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.lexists(python):
+        raise InstallError("%s is not a virtual environment: %s does not exist" % (venv, python))
+    version = _python_version(venv)
+    if version < (3, 10):
+        raise InstallError("%s is Python %d.%d; sandbox-trust needs 3.10 or later" % (venv, *version))
+    site = os.path.join(venv, "lib", "python%d.%d" % version, "site-packages")
+    fd, state, why = _cache.walk(site)
+    if state != _cache.USABLE:
+        raise InstallError("refusing %s: %s" % (site, why or "it does not exist"))
+    os.close(fd)
+    return python, site, os.path.isdir(os.path.join(site, "pip"))
 
 
 def _record_line(site, path):
@@ -140,17 +152,6 @@ def install(venv):
     lines.append("%s/RECORD,," % DIST_INFO)
     with open(os.path.join(dist_info, "RECORD"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-    # The copy must import in the target's own Python (its version may differ from ours).
-    check = subprocess.run(
-        [python, "-I", "-c", "import _sandbox_trust_boot, sandbox_trust.cli"],
-        capture_output=True,
-        text=True,
-        env={"PATH": os.environ.get("PATH", os.defpath), "SANDBOX_TRUST_DISABLE": "1"},
-    )
-    if check.returncode != 0:
-        raise InstallError(
-            "the copy in %s does not import: %s" % (site, check.stderr.strip().splitlines()[-1:])
-        )
     return site, uninstall_hint(python, site, has_pip)
 
 
@@ -169,4 +170,69 @@ def main(venv):
         sys.stderr.write("sandbox-trust: install failed: %s\n" % exc)
         return 1
     print("sandbox-trust %s installed in %s (uninstall: %s)" % (__version__, site, hint))
+    return 0
+
+
+def uninstall(venv):
+    """Remove the copy ``install`` made in ``venv``; returns its site-packages, or None if none.
+
+    Only a copy whose dist-info names this installer: one that pip installed is pip's to remove.
+    The ``.pth`` goes first, so an interpreter starting meanwhile never imports a half-removed copy.
+    """
+    _python, site, _has_pip = site_packages(os.path.abspath(venv))
+    ours = []
+    for entry in os.listdir(site):
+        if entry.startswith("sandbox_trust-") and entry.endswith(".dist-info"):
+            try:
+                with open(os.path.join(site, entry, "INSTALLER"), encoding="utf-8") as f:
+                    installer = f.read().strip()
+            except OSError:
+                installer = None
+            if installer != INSTALLER:
+                raise InstallError(
+                    "the sandbox-trust in %s was installed by %s, not by install --venv: "
+                    "remove it with that venv's pip" % (site, installer or "an unknown installer")
+                )
+            ours.append(entry)
+    if not ours:
+        return None
+    for name in ("sandbox_trust.pth", "_sandbox_trust_boot.py"):
+        try:
+            os.unlink(os.path.join(site, name))
+        except FileNotFoundError:
+            pass
+    cache = os.path.join(site, "__pycache__")  # the boot module's bytecode, written by its first import
+    for name in os.listdir(cache) if os.path.isdir(cache) else ():
+        if name.startswith("_sandbox_trust_boot."):
+            os.unlink(os.path.join(cache, name))
+    shutil.rmtree(os.path.join(site, "sandbox_trust"), ignore_errors=True)
+    venv_root = os.path.realpath(venv) + os.sep
+    for entry in ours:
+        # RECORD also lists what install kept of a copy pip had installed (the console script):
+        # removed as pip would, but never a path outside the venv, whatever the RECORD says.
+        try:
+            with open(os.path.join(site, entry, "RECORD"), encoding="utf-8") as f:
+                listed = [line.split(",", 1)[0] for line in f if line.strip()]
+        except OSError:
+            listed = []
+        for relative in listed:
+            path = os.path.join(site, relative)
+            parent = os.path.realpath(os.path.dirname(path))  # no symlinked directory leads out
+            path = os.path.join(parent, os.path.basename(path))
+            if (parent + os.sep).startswith(venv_root) and os.path.lexists(path) and not os.path.isdir(path):
+                os.unlink(path)
+        shutil.rmtree(os.path.join(site, entry))
+    return site
+
+
+def main_uninstall(venv):
+    try:
+        site = uninstall(venv)
+    except (InstallError, OSError) as exc:
+        sys.stderr.write("sandbox-trust: uninstall failed: %s\n" % exc)
+        return 1
+    if site is None:
+        print("sandbox-trust: no copy of install --venv in %s: nothing to remove" % venv)
+    else:
+        print("sandbox-trust: removed from %s" % site)
     return 0

@@ -354,7 +354,13 @@ def ca_issues(certificate):
             )
         )
     if ku is None:
-        issues.append(Issue("keyUsage", "missing", "CA cert does not include key usage extension", True))
+        # OpenSSL checks a pathLenConstraint's keyCertSign before the rest (x509_vfy.c check_extensions):
+        # without keyUsage, that is the message a strict handshake shows.
+        if bc is not None and bc.path_length is not None:
+            message = "Path length given without key usage keyCertSign"
+            issues.insert(0, Issue("keyUsage", "missing", message, True))
+        else:
+            issues.append(Issue("keyUsage", "missing", "CA cert does not include key usage extension", True))
     if certificate.subject_key_identifier is None:
         # Reported as "Missing Authority Key Identifier" on the leaf when the interceptor cannot
         # give its leaves an AKI key id (it has none to copy).

@@ -1,4 +1,4 @@
-"""Command line: ``sandbox-trust status|env|wait|install|demo`` (also ``python -m sandbox_trust``).
+"""Command line: ``sandbox-trust status|env|wait|install|uninstall|demo`` (also ``python -m sandbox_trust``).
 
 Argument parsing, output formats and exit codes; what is reported comes from ``_status``.
 """
@@ -11,7 +11,7 @@ import textwrap
 
 import _sandbox_trust_boot as boot
 from sandbox_trust import __version__
-from sandbox_trust._status import collect_status, environ_before_start, planned_bundles, wait_for_ca
+from sandbox_trust._status import collect_status, planned_bundles, wait_for_ca
 
 # --- output --------------------------------------------------------------------------------
 
@@ -42,8 +42,17 @@ def format_status(report):
         lines.append(row % ("  sha256", certificate["sha256"]))
         lines.append(row % ("  valid", "%s to %s" % (certificate["not_before"], certificate["not_after"])))
         lines.append(row % ("  as a CA", "; ".join(issues) or "ok, also under 3.13's strict checks"))
+        normalised = certificate.get("normalised")
+        if normalised:
+            repaired = "; ".join("%s %s" % (i["extension"], i["problem"]) for i in normalised["repaired"])
+            lines.append(row % ("  loaded as", "normalised trust anchor (repaired: %s)" % repaired))
+            lines.append(row % ("  its sha256", normalised["sha256"]))
+    cache = report.get("cache") or {}
     if report["cache_dir"]:
-        lines.append(row % ("cache", report["cache_dir"]))
+        made = "" if cache.get("exists", True) else " (made at the first write)"
+        lines.append(row % ("cache", report["cache_dir"] + made))
+    for refused in cache.get("refused", ()):
+        lines.append(row % ("cache refused", "%(directory)s: %(why)s" % refused))
     by_path = {}
     for name, export in sorted(report["exports"].items()):
         by_path.setdefault(export["path"], []).append((name, export))
@@ -63,9 +72,22 @@ def format_status(report):
             label = "  exported as"
         indent = row % (label, "")
         lines.extend(textwrap.wrap(names, 100, initial_indent=indent, subsequent_indent=" " * len(indent)))
+    java = report.get("java") or {}
+    if java.get("installed"):
+        store = java["store"] or "built again at the next start (the CA or cacerts changed)"
+        lines.append(row % ("Java store", "%s (%s + the CA, install --java)" % (store, java["cacerts"])))
+    nss = report.get("nss") or {}
+    if nss.get("installed"):
+        state = "the current CA" if nss["current"] and not nss["stale"] else "not the current CA"
+        lines.append(row % ("NSS database", "%s: %s (install --nss)" % (nss["nssdb"], state)))
     if report["active"] and not report["export"]:
         lines.append(row % ("exports", "none (SANDBOX_TRUST_EXPORT_ENV=0)"))
-    for title, sentences in (("problems", report["problems"]), ("warnings", report["warnings"])):
+    sections = (
+        ("problems", report["problems"]),
+        ("warnings", report["warnings"]),
+        ("information", report.get("information", ())),
+    )
+    for title, sentences in sections:
         if sentences:
             lines.append(title + ":")
             lines.extend("  - " + sentence for sentence in sentences)
@@ -110,19 +132,26 @@ def cmd_env(args):
     if not state.valid:
         sys.stderr.write("sandbox-trust: no usable CA: %s\n" % state.error)
         return 1
-    original = environ_before_start(os.environ)
     lines = []
     record = {}  # what a start records for its children: they then know these values are ours
-    for name, (_base, path) in sorted(planned_bundles(original).items()):
+    for name, (_base, path) in sorted(planned_bundles(os.environ).items()):
         if path is not None:
             lines.append("export %s=%s" % (name, shell_quote(path)))
-            if original.get(name) != path:
-                record[name] = (original.get(name), path)
+            record[name] = (boot.original(name, os.environ.get), path)  # encode_record's rule
     if not lines:
         sys.stderr.write("sandbox-trust: no private cache directory is usable: no bundle to export\n")
         return 1
-    if record:
-        lines.append("export %s=%s" % (boot.RECORD_VARIABLE, shell_quote(boot.encode_record(record))))
+    from sandbox_trust import _java
+
+    store = _java.report()["store"]  # after install --java: the store this process's start found or built
+    if store is not None:
+        before = boot.original(_java.VARIABLE, os.environ.get)
+        value = _java.OPTION + store + (" " + before if before else "")
+        lines.append("export %s=%s" % (_java.VARIABLE, shell_quote(value)))
+        record[_java.VARIABLE] = (before, value)
+    encoded = boot.encode_record(record)
+    if encoded:
+        lines.append("export %s=%s" % (boot.RECORD_VARIABLE, shell_quote(encoded)))
     print("\n".join(lines))
     return 0
 
@@ -140,10 +169,45 @@ def cmd_wait(args):
     return 1
 
 
-def cmd_install(args):
-    from sandbox_trust import _venv_install
+def _usable_ca():
+    """The CA's certificates for install --nss / --java (a declared CA is waited for), or None."""
+    settings = boot.settings
+    state = wait_for_ca(settings.ca_path, settings.timeout if settings.declared else 0.0)
+    if not state.valid:
+        sys.stderr.write("sandbox-trust: no usable CA: %s\n" % state.error)
+        return None
+    return state.certificates.der
 
-    return _venv_install.main(args.venv)
+
+def cmd_install(args):
+    if args.venv is not None:
+        from sandbox_trust import _venv_install
+
+        return _venv_install.main(args.venv)
+    certificates = _usable_ca()
+    if certificates is None:
+        return 1
+    if args.nss:
+        from sandbox_trust import _nss
+
+        return _nss.main(True, args.nssdb, certificates)
+    from sandbox_trust import _java
+
+    return _java.main(True, certificates)
+
+
+def cmd_uninstall(args):
+    if args.venv is not None:
+        from sandbox_trust import _venv_install
+
+        return _venv_install.main_uninstall(args.venv)
+    if args.nss:
+        from sandbox_trust import _nss
+
+        return _nss.main(False, args.nssdb)
+    from sandbox_trust import _java
+
+    return _java.main(False)
 
 
 def cmd_demo(args):
@@ -175,6 +239,10 @@ VARIABLES = (
     (
         "SANDBOX_TRUST_LAZY_ROOTS",
         "0: client contexts parse default-roots bundles instead of a hashed directory",
+    ),
+    (
+        "SANDBOX_TRUST_REPAIR_CA",
+        "0: load the CA exactly as written, even where strict verification (3.13+) rejects its encoding",
     ),
 )
 CA_VARIABLES = "the CA variables it extends (SSL_CERT_FILE, SSL_CERT_DIR, REQUESTS_CA_BUNDLE, ...)"
@@ -227,12 +295,47 @@ COMMANDS = {
         "SANDBOX_CA_CERT, SANDBOX_TRUST_TIMEOUT (unless --timeout)",
     ),
     "install": (
-        "make another venv's interpreter trust the CA too",
-        "Copy this installation (package, start-up module, .pth) into another virtual environment's "
-        "site-packages, with a dist-info so that pip list shows it and pip uninstall removes it. "
-        "Needs no package index. Running it again refreshes the copy.",
-        (("0", "installed"), ("1", "DIR is not a usable venv, or the copy failed"), ("2", "usage error")),
-        "PATH only (the target interpreter runs with SANDBOX_TRUST_DISABLE=1)",
+        "make another venv, Chromium's NSS database or Java children trust the CA too",
+        "--venv DIR: copy this installation (package, start-up module, .pth) into another virtual "
+        "environment's site-packages, with a dist-info so that pip list shows it and pip uninstall "
+        "removes it; needs no package index. --nss: add the CA to the user's NSS database "
+        "($HOME/.pki/nssdb, or --nssdb DIR; created if missing), which Chromium, Chrome and "
+        "Playwright's browsers read, with certutil (Debian's libnss3-tools), under a nickname "
+        "'sandbox-trust sha256 <fingerprint>'. --java: build a truststore of the JDK's own cacerts "
+        "(the JDK of JAVA_HOME, else the java on PATH) plus the CA in the private cache; from then on "
+        "Python processes export JAVA_TOOL_OPTIONS=-Djavax.net.ssl.trustStore=<it> (extending a "
+        "value of yours) for their Java children. Each is idempotent: running it again refreshes it, "
+        "and after the CA rotates --nss replaces the old certificate (the Java store follows by itself). "
+        "A declared CA is waited for first.",
+        (
+            ("0", "installed"),
+            (
+                "1",
+                "no usable CA; DIR is not a usable venv; the NSS database is not private to this user; "
+                "certutil, keytool or the JDK's cacerts is missing; or the copy failed",
+            ),
+            ("2", "usage error"),
+        ),
+        "SANDBOX_CA_CERT, SANDBOX_INTERCEPT_HTTPS, SANDBOX_TRUST_TIMEOUT (--nss, --java); HOME (--nss); "
+        "JAVA_HOME, PATH (--java; --venv runs the target with SANDBOX_TRUST_DISABLE=1); %s (--java)"
+        % CACHE_VARIABLES,
+    ),
+    "uninstall": (
+        "undo an install: --venv DIR, --nss or --java",
+        "Undo the matching install, and only what it did: --venv DIR removes the copy install --venv "
+        "made (a copy pip installed is left to pip); --nss removes the certificates under nicknames of "
+        "sandbox-trust from the NSS database (the database itself stays); --java removes the Java "
+        "truststore and the mark that makes Python processes export JAVA_TOOL_OPTIONS. Idempotent: "
+        "nothing to undo is success.",
+        (
+            ("0", "removed, or nothing to remove"),
+            (
+                "1",
+                "DIR is not a usable venv, the NSS database is not private to this user, or certutil is missing",
+            ),
+            ("2", "usage error"),
+        ),
+        "HOME (--nss); %s (--java); PATH" % CACHE_VARIABLES,
     ),
     "demo": (
         "show it working with a throwaway CA and a local interceptor",
@@ -306,7 +409,14 @@ def build_parser():
     timeout_help = "seconds, 0 or more (default: SANDBOX_TRUST_TIMEOUT, else %g)" % boot.DEFAULT_TIMEOUT
     status.add_argument("--timeout", type=_timeout, metavar="S", help="with --wait: " + timeout_help)
     parsers["wait"].add_argument("--timeout", type=_timeout, metavar="S", help=timeout_help)
-    parsers["install"].add_argument("--venv", required=True, metavar="DIR", help="the virtual environment")
+    for name in ("install", "uninstall"):
+        what = parsers[name].add_mutually_exclusive_group(required=True)
+        what.add_argument("--venv", metavar="DIR", help="another virtual environment")
+        what.add_argument("--nss", action="store_true", help="the user's NSS database (Chromium, Chrome)")
+        what.add_argument("--java", action="store_true", help="a truststore for Java children")
+        parsers[name].add_argument(
+            "--nssdb", metavar="DIR", help="with --nss: the database directory (default $HOME/.pki/nssdb)"
+        )
     return parser
 
 
@@ -334,4 +444,6 @@ def _run(argv):
         return 2
     if args.command == "status" and args.timeout is not None and not args.wait:
         parser.error("status: --timeout only applies with --wait")
+    if getattr(args, "nssdb", None) is not None and not args.nss:
+        parser.error("%s: --nssdb only applies with --nss" % args.command)
     return args.run(args)

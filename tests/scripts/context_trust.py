@@ -1,6 +1,6 @@
 """Each context as an application builds it: ``python context_trust.py CA_PATH``.
 
-Server-side contexts (Purpose.CLIENT_AUTH, PROTOCOL_TLS_SERVER, legacy PROTOCOL_TLS for servers)
+Server-side contexts (Purpose.CLIENT_AUTH, PROTOCOL_TLS_SERVER, role-less PROTOCOL_TLS used for servers or not yet used)
 and client ones; reports for each whether the CA's DER is among its CA certificates, and its
 cert store statistics, as one JSON line.
 """
@@ -57,9 +57,26 @@ def tls_client():
     return context
 
 
-def legacy_client():
+def legacy_server_default_certs():
+    """Role-less, the roots of a client (the default purpose), then wrapped as a server."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS)
     context.load_default_certs()
+    context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_side=True)
+    return context
+
+
+def legacy_unwrapped():
+    """Role-less with default roots, not wrapped yet: no role, so no CA yet (as a server)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+    context.set_default_verify_paths()
+    return context
+
+
+def legacy_client():
+    """Role-less (urllib3 1.x): the CA comes with its first client-side wrap."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+    context.load_default_certs()
+    context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="localhost")
     return context
 
 
@@ -70,6 +87,8 @@ CONTEXTS = (
     tls_server_default_paths,
     legacy_server,
     tls_server_certifi,
+    legacy_server_default_certs,
+    legacy_unwrapped,
     default_client,
     tls_client,
     legacy_client,

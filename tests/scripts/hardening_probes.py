@@ -111,11 +111,11 @@ def fork(args):
     if mode == "waiting":  # the CA is declared and absent: this thread waits for it, holding the lock
         threading.Thread(target=outcome, args=(lambda: _urllib(url),), daemon=True).start()
     else:  # the CA is there: this thread holds the lock as while parsing it, for longer than the test
-        threading.Thread(target=lambda: _ca._lock.acquire() and time.sleep(60), daemon=True).start()
+        threading.Thread(target=lambda: _ca._section.__enter__() and time.sleep(60), daemon=True).start()
     deadline = time.monotonic() + 10
-    while not _ca._lock.locked() and time.monotonic() < deadline:
+    while not _ca._section.busy() and time.monotonic() < deadline:
         time.sleep(0.01)
-    held = _ca._lock.locked() and _ca._certificates is None  # not parsed yet: else no child needs the lock
+    held = _ca._section.busy() and _ca._certificates is None  # not parsed yet: else no child needs the lock
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -166,6 +166,21 @@ def _server_context(variant):
     if variant == "load-default-certs-server-auth":  # the default purpose, on a server context
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_default_certs()
+        return context
+    if variant.startswith("roleless-"):  # PROTOCOL_TLS: no role until it wraps (as a server, here)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS)
+        if variant == "roleless-load-default-certs-client-auth":
+            context.load_default_certs(client_auth)
+        elif variant == "roleless-load-default-certs":  # the default purpose: the roots of a client
+            context.load_default_certs()
+        elif variant == "roleless-set-default-verify-paths":
+            context.set_default_verify_paths()
+        elif variant == "roleless-certifi-where":
+            import certifi
+
+            context.load_verify_locations(certifi.where())
+        else:
+            raise SystemExit("unknown variant %s" % variant)
         return context
     if variant == "explicit-ca":  # the control: a server told to trust the CA does
         return ssl.create_default_context(client_auth, cafile=os.environ["PROBE_EXPLICIT_CA"])

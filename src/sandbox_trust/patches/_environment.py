@@ -15,13 +15,28 @@ import _sandbox_trust_boot as boot
 
 def introduced(name):
     """True when ``name`` holds a value sandbox-trust exported (here or in a parent) where there was none."""
-    entry = boot.export_record.get(name)
-    return entry is not None and entry[0] is None and os.environ.get(name) == entry[1]
+    return os.environ.get(name) is not None and boot.original(name, os.environ.get) is None
 
 
 def visible(name):
     """``os.environ.get(name)``, or ``None`` when that value is one sandbox-trust introduced."""
     return None if introduced(name) else os.environ.get(name)
+
+
+def openssl_user_paths():
+    """``(SSL_CERT_FILE, SSL_CERT_DIR)`` as the user had them (None: unset), or None when the
+    process environment holds no export of ours there.
+
+    OpenSSL reads both at every ``set_default_verify_paths``, from the process environment (not a
+    swapped ``os.environ``), where SSL_CERT_FILE holds the merged bundle exported for children: a
+    snapshot of its base when it was built, and for pyOpenSSL a bundle that would give a server the
+    CA. The ssl and pyOpenSSL patches load what stock would load from these values instead, at each
+    call, so a bundle rewritten since is seen as stock sees it (docs/design.md, "Isolation").
+    """
+    cafile, capath = boot.original("SSL_CERT_FILE"), boot.original("SSL_CERT_DIR")
+    if cafile == boot.getenv("SSL_CERT_FILE") and capath == boot.getenv("SSL_CERT_DIR"):
+        return None
+    return cafile, capath
 
 
 def add_ca(context):

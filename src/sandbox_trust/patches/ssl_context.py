@@ -9,7 +9,8 @@ class by name, without replacing the class (docs/design.md, known traps 1 and 2)
 
 Never weaker: the CA is only *added*, and only to contexts that verify servers; a context made
 for the server side (PROTOCOL_TLS_SERVER, or default certs for Purpose.CLIENT_AUTH) never gets it,
-not even through a merged bundle exported in SSL_CERT_FILE: it is loaded without the CA.
+not even through a merged bundle exported in SSL_CERT_FILE: it is loaded without the CA. A
+role-less context (PROTOCOL_TLS) is loaded as a server's until its first client-side wrap.
 A ``load_verify_locations`` of any other file (an app's own pinned CA) is left exactly as asked.
 
 Lazy roots: where a client context would parse a default-roots bundle, it gets the same
@@ -23,7 +24,7 @@ import ssl
 import sys
 
 import _sandbox_trust_boot as boot
-from sandbox_trust.patches import Patch
+from sandbox_trust.patches import Patch, _environment
 
 _CERTIFI_BUNDLE_SUFFIX = os.sep + os.path.join("certifi", "cacert.pem")
 
@@ -53,9 +54,73 @@ def loads_default_roots(cafile, capath):
     return False
 
 
+# A role-less context (PROTOCOL_TLS, SSLContext(): urllib3 1.x builds its clients so, and servers
+# are built so too) loads its roots as a server context does, without the CA, and gets the CA at its
+# first client-side wrap; after a server-side one, never (docs/design.md, "Never weaker").
+_ROLE = "_sandbox_trust_role"  # on a role-less context that loaded default roots: one of these
+_PENDING = "pending"  # the CA is added at the first wrap_socket/wrap_bio with server_side=False
+_CLIENT = "client"  # it made a client connection: a client from now on, with the CA
+_SERVER = "server"  # it served first: never the CA
+
+
+def _names_default_roots(cafile, capath, cadata):
+    """True when these locations are default roots, or a bundle of ours (path or text), for a role-less context."""
+    if loads_default_roots(cafile, capath):
+        return True
+    if isinstance(cafile, (str, bytes, os.PathLike)) and _is_lazy_base(os.fsdecode(cafile)):
+        return True
+    if isinstance(cadata, str):
+        from sandbox_trust import _bundles
+
+        return _bundles.is_marked(cadata)
+    return False
+
+
 def _verifies_servers(context):
-    # PROTOCOL_TLS (deprecated, role-less) counts as a client: urllib3 1.x builds its clients so.
-    return context.protocol != ssl.PROTOCOL_TLS_SERVER
+    protocol = context.protocol
+    if protocol == ssl.PROTOCOL_TLS_CLIENT:
+        return True
+    return protocol != ssl.PROTOCOL_TLS_SERVER and getattr(context, _ROLE, None) == _CLIENT
+
+
+def _defer_ca(context):
+    """A role-less context loaded default roots (without the CA): the CA waits for its first client wrap.
+
+    Its ``wrap_socket`` and ``wrap_bio`` are shadowed on the instance until that first wrap (then
+    removed): a client context, and every connection after the first, pays nothing for this.
+    """
+    if context.protocol == ssl.PROTOCOL_TLS_SERVER or getattr(context, _ROLE, None) is not None:
+        return
+    try:
+        setattr(context, _ROLE, _PENDING)
+    except AttributeError:  # a subclass with __slots__: never the CA, as a server context
+        return
+
+    def wrap_socket(sock, server_side=False, *args, **kwargs):
+        _takes_role(context, server_side)
+        return type(context).wrap_socket(context, sock, server_side, *args, **kwargs)
+
+    def wrap_bio(incoming, outgoing, server_side=False, *args, **kwargs):  # asyncio's connections
+        _takes_role(context, server_side)
+        return type(context).wrap_bio(context, incoming, outgoing, server_side, *args, **kwargs)
+
+    context.wrap_socket, context.wrap_bio = wrap_socket, wrap_bio
+
+
+def _takes_role(context, server_side):
+    """The first wrap of a role-less context that loaded default roots decides what it is."""
+    role = getattr(context, _ROLE, None)
+    if role == _CLIENT and not server_side:  # a first client wrap racing another: the CA before it too
+        _add_ca(context)  # loading it twice adds nothing twice (OpenSSL skips a certificate it holds)
+    if role != _PENDING:
+        return
+    for name in ("wrap_socket", "wrap_bio"):  # the class's again (and no cycle through the closures)
+        context.__dict__.pop(name, None)
+    if server_side:
+        setattr(context, _ROLE, _SERVER)
+        return
+    setattr(context, _ROLE, _CLIENT)
+    _add_ca(context)
 
 
 _lazy_bases = {}  # path -> True when it is a base whose roots may come from a hashed directory
@@ -115,10 +180,11 @@ def _lazy_roots(context, path):
         shadowed = _hashed_dirs.shadowed(state, roots.capath)
         if shadowed is None:
             return None
-        setattr(context, _STATE, state + (roots.capath,))
+        try:
+            setattr(context, _STATE, state + (roots.capath,))
+        except AttributeError:  # a subclass with __slots__: loaded eagerly
+            return None
         return roots.capath, roots.cadata + shadowed
-    except AttributeError:  # a subclass with __slots__: loaded eagerly
-        return None
     except Exception:
         boot.internal_error("finding lazy roots")
         return None
@@ -164,6 +230,31 @@ def _loaded(context, marker, cafile=None, cadata=None):
             _original["load_verify_locations"](context, cadata=der)
     except Exception:
         boot.internal_error("keeping lazy roots reachable")
+
+
+def _current_bundle(cafile):
+    """``cafile``, or for a merged bundle of ours whose base changed since, the bundle of the base now.
+
+    A merged bundle is a copy of its base (the system bundle, certifi's) made when it was built;
+    its path lives on in an exported SSL_CERT_FILE or in a ``certifi.where()`` that requests bound
+    at import. Without sandbox-trust OpenSSL would read the base itself again for this new context,
+    so it gets what the base holds now (``_bundles.current``: a stat of the base and of the CA).
+    """
+    try:
+        path = os.fsdecode(cafile)
+    except TypeError:
+        return cafile  # OpenSSL's own error for it, as without us
+    name = os.path.basename(path)
+    if not (name.startswith("bundle-") and name.endswith(".pem")):  # not one of ours: as it is
+        return cafile
+    try:
+        from sandbox_trust import _bundles, _ca
+
+        certificates = _ca.certificates(wait=False)  # no CA yet: nothing merged to follow
+        return cafile if certificates is None else _bundles.current(path, certificates)
+    except Exception:
+        boot.internal_error("looking up the current bundle for %s" % path)
+        return cafile
 
 
 def _add_ca(context):
@@ -225,6 +316,7 @@ def _load_for_server(context, cafile=None, capath=None, cadata=None):
 
     ours = []
     if cafile is not None:
+        cafile = _current_bundle(cafile)
         stripped = _server_cadata(os.fsdecode(cafile))
         if stripped is not None:
             ours.append(stripped)
@@ -240,8 +332,39 @@ def _load_for_server(context, cafile=None, capath=None, cadata=None):
         _original["load_verify_locations"](context, cafile, capath, cadata)
 
 
+def user_default_paths():
+    """``(cafile, capath)`` that stock ``set_default_verify_paths`` reads now: the user's values,
+    else OpenSSL's compiled-in defaults; None when no export of ours is in the way (see
+    ``_environment.openssl_user_paths``)."""
+    user = _environment.openssl_user_paths()
+    if user is None:
+        return None
+    cafile, capath = user
+    return (_OPENSSL_CAFILE if cafile is None else cafile, _OPENSSL_CAPATH if capath is None else capath)
+
+
+def _load_default_file(context, cafile, load):
+    """``load(context, cafile=...)`` with OpenSSL's rule for its default file: one that is missing,
+    empty or unreadable as PEM is skipped silently (``X509_STORE_set_default_paths`` clears the
+    error), so the same certificates are loaded as by ``set_default_verify_paths``."""
+    if not cafile:
+        return False
+    try:
+        load(context, cafile=cafile)
+    except (OSError, ValueError):  # ssl.SSLError is an OSError
+        return False
+    return True
+
+
 def _set_server_default_paths(context):
     """OpenSSL's default paths for a server context, minus an exported bundle's CA."""
+    user = user_default_paths()
+    if user is not None:  # the user's own values, never the CA: what stock loads
+        cafile, capath = user
+        _load_default_file(context, cafile, _load_for_server)
+        if capath:  # OpenSSL adds a missing directory too (looked up, finds nothing); "" adds none
+            _original["load_verify_locations"](context, capath=capath)
+        return None
     cafile = os.environ.get("SSL_CERT_FILE")
     if not cafile or _server_cadata(cafile) is None:
         return _original["set_default_verify_paths"](context)
@@ -253,17 +376,31 @@ def _set_server_default_paths(context):
 
 def set_default_verify_paths(self):
     if not _verifies_servers(self):
-        return _set_server_default_paths(self)
-    cafile = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE)
-    lazy = _lazy_roots(self, cafile)
-    if lazy is None:
+        _set_server_default_paths(self)
+        _defer_ca(self)
+        return None
+    user = user_default_paths()
+    if user is None:
+        cafile, capath = os.environ.get(_CAFILE_ENV, _OPENSSL_CAFILE), os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
+    else:
+        cafile, capath = user  # what stock reads at this call, not the snapshot exported for children
+    current = _current_bundle(cafile) if cafile else cafile
+    lazy = _lazy_roots(self, current)
+    if lazy is None and (user is not None or current != cafile):
+        # OpenSSL's default paths by hand: the user's values, or a bundle of ours whose base changed
+        # (the current bundle); a file that cannot be loaded is skipped, as OpenSSL skips it.
+        _load_default_file(self, current, _original["load_verify_locations"])
+        _loaded(self, _OTHER, cafile=current or None)
+        if capath:
+            _original["load_verify_locations"](self, capath=capath)
+            _loaded(self, _DIRECTORY)
+    elif lazy is None:
         _original["set_default_verify_paths"](self)
         _loaded(self, _OTHER, cafile=cafile or None)
     else:
         # OpenSSL's default file, from the directory; its default directory lookup as it was, after
         # ours: for a subject in both, the bundle's certificates shadowed the directory's before too.
         _load_lazily(self, lazy)
-        capath = os.environ.get(_CAPATH_ENV, _OPENSSL_CAPATH)
         if capath:
             _original["load_verify_locations"](self, capath=capath)
             _loaded(self, _DIRECTORY)
@@ -284,8 +421,13 @@ def load_default_certs(self, purpose=ssl.Purpose.SERVER_AUTH):
 
 def load_verify_locations(self, cafile=None, capath=None, cadata=None):
     if not _verifies_servers(self):
-        return _load_for_server(self, cafile, capath, cadata)
+        _load_for_server(self, cafile, capath, cadata)
+        if _names_default_roots(cafile, capath, cadata):
+            _defer_ca(self)
+        return None
     lazy = None
+    if cafile is not None:
+        cafile = _current_bundle(cafile)
     if cafile is not None and capath is None and cadata is None:
         lazy = _lazy_roots(self, os.fsdecode(cafile))
     if lazy is None:

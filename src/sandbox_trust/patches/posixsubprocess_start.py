@@ -1,0 +1,20 @@
+"""``_posixsubprocess.fork_exec`` waits for a declared CA before a child starts (``_children``).
+
+A target of the import hook only in processes where ``_children.install()`` added it: interception
+declared, the CA not landed at start. ``subprocess`` (hence asyncio and ``os.popen``) and
+multiprocessing's spawn and forkserver starts end in this function.
+"""
+
+from sandbox_trust import _children
+
+
+def apply():
+    _children.wrap_fork_exec()
+
+
+def revert():
+    _children.uninstall()
+
+
+def is_applied():
+    return _children.is_installed()
