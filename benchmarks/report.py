@@ -28,7 +28,8 @@ TARGETS = (
 CONNECTION_TABLES = (
     ("Wall time per new connection (`time.perf_counter`)", "each"),
     (
-        "Client CPU time per new connection (`time.process_time`; less sensitive to the machine's other load)",
+        "Client CPU time per new connection (`time.process_time`; less sensitive to the machine's "
+        "other load)",
         "each_cpu",
     ),
     ("First connection of a process, wall (loads the roots, and the CA, once)", "first"),
