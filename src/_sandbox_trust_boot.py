@@ -219,8 +219,8 @@ def decode_record(text, get=None):
     while text:
         name, _, text = text.partition("=")
         fields = []
-        for _ in "ab":
-            if not fields and text[:1] == "-":
+        for field in ("before", "after"):  # only "before" may be "-": unset before our export
+            if field == "before" and text[:1] == "-":
                 fields.append(None)
                 text = text[1:]
                 continue
@@ -415,7 +415,7 @@ def _open_private_dir(path):
         st = os.fstat(fd)
         for name in names:
             shared = st.st_mode & _SHARED  # then only a sticky directory may lead on, to one of ours
-            if st.st_uid != uid and st.st_uid != 0 or shared and not st.st_mode & _STICKY:
+            if (st.st_uid != uid and st.st_uid != 0) or (shared and not st.st_mode & _STICKY):
                 break
             if not name or name == ".":
                 continue
@@ -479,7 +479,7 @@ def cached_bundle(cache_fd, directory, index):
         mode = os.stat(name, dir_fd=cache_fd, follow_symlinks=False).st_mode
     except OSError:
         return None
-    if "/" in name or mode & _FILE_TYPE != _REGULAR:
+    if "/" in name or (mode & _FILE_TYPE) != _REGULAR:
         return None
     return directory + "/" + name  # directory is absolute and name a plain file name
 

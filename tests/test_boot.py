@@ -71,3 +71,15 @@ def test_start_prints_nothing(run, venv, intercept, tmp_path, scenario):
     for start in ("cold", "warm"):
         process = run(venv, ("-c", "pass"), **env)
         assert (start, process.returncode, process.stdout, process.stderr) == (start, 0, "", "")
+
+
+def test_the_mode_masks_are_stats_own():
+    """The boot module spells stat's constants as values (importing names costs at every start)."""
+    import stat
+
+    from tests.harness import load_boot
+
+    boot = load_boot()
+    assert boot._SHARED == stat.S_IWGRP | stat.S_IWOTH
+    assert boot._STICKY == stat.S_ISVTX
+    assert (boot._FILE_TYPE, boot._REGULAR) == (stat.S_IFMT(0o177777), stat.S_IFREG)

@@ -99,7 +99,7 @@ def _owner(target):
 def declared(patch):
     """The targets the patch module's ``Patch`` lists, in the notation of TARGETS."""
     labels = []
-    for owner, name, _replacement in patch._PATCH.replacements:
+    for owner, name, _replacement in patch.PATCH.replacements:
         if isinstance(owner, type):
             labels.append("%s:%s.%s" % (owner.__module__, owner.__qualname__, name))
         else:
@@ -130,8 +130,10 @@ def main():
     def state():
         return {target: vars(owner).get(name, MISSING) for target, (owner, name) in owners.items()}
 
+    replacements = {name: new for _owner, name, new in patch.PATCH.replacements}
+
     def is_patched(values):
-        return all(values[target] is getattr(patch, name) for target, (_, name) in owners.items())
+        return all(values[target] is replacements.get(name) for target, (_, name) in owners.items())
 
     def same(values, reference):
         return all(values[target] is reference[target] for target in owners)
@@ -147,26 +149,26 @@ def main():
     at_import = state()
     report["patched_at_import"] = is_patched(at_import)
     report["has_ca_at_import"] = has_ca()
-    patch.revert()
+    patch.PATCH.revert()
     original = state()
     report["revert_kept_import_state"] = same(original, at_import)
     report["original"] = {target: describe(value) for target, value in original.items()}
     report["original_aliases"] = aliases(original)
     report["has_ca_reverted"] = has_ca()
-    patch.apply()
+    patch.PATCH.apply()
     applied = state()
     report["applied"] = is_patched(applied) and not any(applied[t] is original[t] for t in owners)
     report["has_ca_applied"] = has_ca()
-    patch.apply()
+    patch.PATCH.apply()
     report["applied_twice"] = same(state(), applied)
-    patch.revert()
+    patch.PATCH.revert()
     report["reverted"] = same(state(), original)
-    patch.revert()
+    patch.PATCH.revert()
     report["reverted_twice"] = same(state(), original)
-    patch.apply()
-    patch.apply()
+    patch.PATCH.apply()
+    patch.PATCH.apply()
     report["reapplied"] = same(state(), applied)
-    patch.revert()
+    patch.PATCH.revert()
     report["reverted_again"] = same(state(), original)
     print(json.dumps(report))
 

@@ -18,7 +18,7 @@ def finders():
 
 
 def main():
-    report = {"finders": finders(), "patched": ssl_context.is_applied()}
+    report = {"finders": finders(), "patched": ssl_context.PATCH.is_applied()}
     del sys.modules["_sandbox_trust_boot"]
     # As at a start: the package not imported yet, so importing the copy boots it.
     package = sys.modules.pop("sandbox_trust")
@@ -29,7 +29,7 @@ def main():
         sys.modules["sandbox_trust"] = package
     report["copy_booted"] = sys.modules["_sandbox_trust_boot"]._booted
     report["finders_after_copy"] = finders()
-    report["patched_after_copy"] = ssl_context.is_applied()
+    report["patched_after_copy"] = ssl_context.PATCH.is_applied()
     with open(os.environ["SANDBOX_CA_CERT"]) as f:
         der = ssl.PEM_cert_to_DER_cert(f.read())
     report["has_ca"] = der in ssl.create_default_context().get_ca_certs(binary_form=True)

@@ -18,9 +18,9 @@ def main():
     report = checks.Report()
     report["sitedirs"] = sys.st_test_sitedirs
     report["finders"] = sum(bool(getattr(f, "is_sandbox_trust_finder", False)) for f in sys.meta_path)
-    report["ssl_applied"] = ssl_context.is_applied()
+    report["ssl_applied"] = ssl_context.PATCH.is_applied()
     unpatched = ssl_context._original
-    replacements = {name: new for _owner, name, new in ssl_context._PATCH.replacements}
+    replacements = {name: new for _owner, name, new in ssl_context.PATCH.replacements}
     report["ssl_self_wrapped"] = [n for n, f in unpatched.items() if f is replacements[n]]
     report["ssl_wraps_c"] = unpatched["set_default_verify_paths"] is _ssl._SSLContext.set_default_verify_paths
     report["certifi_original"] = certifi_bundle._original["where"].__module__

@@ -3,7 +3,8 @@
 A patch module is imported only when its target has been imported (see
 ``_sandbox_trust_boot.PATCH_TARGETS``), so it may import its target freely. Each builds one ``Patch``
 at import, which saves the originals right then (the target module body has just run, so nothing
-else has replaced them yet), and exposes ``apply()``, ``revert()`` and ``is_applied()``.
+else has replaced them yet), as ``PATCH`` (``PATCH.apply()``, ``revert()``, ``is_applied()``), and
+names what its replacements call ``_original`` (``PATCH.original``: a dict, name -> original).
 """
 
 import sys
@@ -56,8 +57,8 @@ def _module(name):
 
 
 def apply(name):
-    _module(name).apply()
+    _module(name).PATCH.apply()
 
 
 def revert(name):
-    _module(name).revert()
+    _module(name).PATCH.revert()

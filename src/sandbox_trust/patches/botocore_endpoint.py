@@ -38,12 +38,11 @@ def provide(self):
     return value
 
 
-_PATCH = Patch(
+PATCH = Patch(
     "botocore EndpointCreator._get_verify_value and EnvironmentProvider.provide",
     [
         (endpoint.EndpointCreator, "_get_verify_value", _get_verify_value),
         (botocore.configprovider.EnvironmentProvider, "provide", provide),
     ],
 )
-_original = _PATCH.original
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
+_original = PATCH.original

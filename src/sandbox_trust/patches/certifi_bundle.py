@@ -30,7 +30,7 @@ def contents():
 
 
 # certifi/__init__.py re-exports core's functions: both names must be patched.
-_PATCH = Patch(
+PATCH = Patch(
     "certifi.where and certifi.contents",
     [
         (module, name, new)
@@ -38,5 +38,4 @@ _PATCH = Patch(
         for name, new in (("where", where), ("contents", contents))
     ],
 )
-_original = _PATCH.original
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
+_original = PATCH.original

@@ -45,7 +45,6 @@ def ssl_channel_credentials(root_certificates=None, private_key=None, certificat
     return _original["ssl_channel_credentials"](root_certificates, private_key, certificate_chain)
 
 
-_PATCH = Patch("grpc.ssl_channel_credentials", [(grpc, "ssl_channel_credentials", ssl_channel_credentials)])
-_original = _PATCH.original
+PATCH = Patch("grpc.ssl_channel_credentials", [(grpc, "ssl_channel_credentials", ssl_channel_credentials)])
+_original = PATCH.original
 ssl_channel_credentials.__doc__ = _original["ssl_channel_credentials"].__doc__
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied

@@ -46,16 +46,20 @@ def _default_ssl_context_2_14():
     return _original["default_ssl_context"]()
 
 
-# `_trust_env` is how httpcore2 2.15+ skips the environment; 2.14 reads the variables and falls back
-# to truststore (above); any other shape is left alone.
-_code = httpcore2.default_ssl_context.__code__
-if "_trust_env" not in _code.co_varnames:
-    default_ssl_context = _default_ssl_context_2_14 if "SSL_CERT_FILE" in _code.co_consts else None
-_PATCH = Patch(
+def _replacement():
+    """``_trust_env`` is how httpcore2 2.15+ skips the environment; 2.14 reads the variables and falls
+    back to truststore (above); any other shape is left alone (None)."""
+    code = httpcore2.default_ssl_context.__code__
+    if "_trust_env" in code.co_varnames:
+        return default_ssl_context
+    return _default_ssl_context_2_14 if "SSL_CERT_FILE" in code.co_consts else None
+
+
+_REPLACEMENT = _replacement()
+PATCH = Patch(
     "httpcore2.default_ssl_context",
-    bound_everywhere("httpcore2", "default_ssl_context", default_ssl_context) if default_ssl_context else (),
+    bound_everywhere("httpcore2", "default_ssl_context", _REPLACEMENT) if _REPLACEMENT else (),
 )
-_original = _PATCH.original
-if default_ssl_context is not None:
-    default_ssl_context.__doc__ = httpcore2.default_ssl_context.__doc__
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
+_original = PATCH.original
+if _REPLACEMENT is not None:
+    _REPLACEMENT.__doc__ = httpcore2.default_ssl_context.__doc__

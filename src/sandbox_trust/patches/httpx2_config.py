@@ -19,9 +19,8 @@ create_ssl_context = create_ssl_context_without_introduced_file(
 # The function reads the variable itself (2.14) rather than through httpcore2 (2.15 and later).
 _code = getattr(getattr(httpx2, "create_ssl_context", None), "__code__", None)
 _reads_environment = _code is not None and "SSL_CERT_FILE" in _code.co_consts
-_PATCH = Patch(
+PATCH = Patch(
     "httpx2.create_ssl_context",
     bound_everywhere("httpx2", "create_ssl_context", create_ssl_context) if _reads_environment else (),
 )
-_original = _PATCH.original
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
+_original = PATCH.original

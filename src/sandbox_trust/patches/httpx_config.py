@@ -13,9 +13,8 @@ from sandbox_trust.patches._environment import bound_everywhere, create_ssl_cont
 create_ssl_context = create_ssl_context_without_introduced_file(
     "httpx.create_ssl_context", lambda: _original["create_ssl_context"]
 )
-_PATCH = Patch(
+PATCH = Patch(
     "httpx.create_ssl_context", bound_everywhere("httpx", "create_ssl_context", create_ssl_context)
 )
-_original = _PATCH.original
+_original = PATCH.original
 create_ssl_context.__doc__ = _original["create_ssl_context"].__doc__
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied

@@ -7,7 +7,4 @@ default trust (truststore, else its vendored certifi) gains the CA through ``ssl
 
 from sandbox_trust.patches._environment import requests_session_patch
 
-_PATCH = requests_session_patch("pip._vendor.requests.sessions")
-_original = _PATCH.original
-merge_environment_settings = _PATCH.replacements[0][2]
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
+PATCH = requests_session_patch("pip._vendor.requests.sessions")

@@ -8,13 +8,12 @@ multiprocessing's spawn and forkserver starts end in this function.
 from sandbox_trust import _children
 
 
-def apply():
-    _children.wrap_fork_exec()
+class _Hook:
+    """The shape of ``Patch`` (``PATCH.apply()``), for the wrapper ``_children`` owns."""
+
+    apply = staticmethod(_children.wrap_fork_exec)
+    revert = staticmethod(_children.uninstall)
+    is_applied = staticmethod(_children.is_installed)
 
 
-def revert():
-    _children.uninstall()
-
-
-def is_applied():
-    return _children.is_installed()
+PATCH = _Hook()

@@ -17,7 +17,7 @@ from sandbox_trust.patches import Patch
 
 # Patched right after pycurl/__init__.py ran; its extension module holds the real class.
 pycurl = sys.modules["pycurl"]
-_original = pycurl.__dict__["Curl"]  # the base class of ours: saved by the Patch below too
+_BaseCurl = pycurl.__dict__["Curl"]  # the base class of ours: saved by the Patch below too
 _APP_TRUST_OPTIONS = frozenset((pycurl.CAINFO, pycurl.CAPATH, getattr(pycurl, "CAINFO_BLOB", pycurl.CAINFO)))
 
 
@@ -34,14 +34,14 @@ def _set_default_cainfo(handle):
         certificates = _ca.certificates()
         path = certificates is not None and _bundles.merged_default_roots(certificates)
         if path:
-            _original.setopt(handle, pycurl.CAINFO, path)
+            _BaseCurl.setopt(handle, pycurl.CAINFO, path)
             handle._sandbox_trust_cainfo = True
     except Exception:
         boot.internal_error("setting pycurl CAINFO")
 
 
-class Curl(_original):
-    __doc__ = _original.__doc__
+class Curl(_BaseCurl):
+    __doc__ = _BaseCurl.__doc__
     # ``_sandbox_trust_cainfo`` (True while CAINFO is ours) lives in pycurl's own attribute dict,
     # which its getattr reads only after the class: so no class-level default.
 
@@ -74,11 +74,10 @@ class Curl(_original):
         _set_default_cainfo(self)
 
 
-if not hasattr(_original, "setopt_string"):  # older pycurl: no such method, so none of ours either
+if not hasattr(_BaseCurl, "setopt_string"):  # older pycurl: no such method, so none of ours either
     del Curl.setopt_string
 Curl.__name__ = Curl.__qualname__ = "Curl"
-Curl.__module__ = _original.__module__
+Curl.__module__ = _BaseCurl.__module__
 
 
-_PATCH = Patch("pycurl.Curl", [(pycurl, "Curl", Curl)])
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
+PATCH = Patch("pycurl.Curl", [(pycurl, "Curl", Curl)])

@@ -145,4 +145,3 @@ PATCH = Patch(
     ),
 )
 _original = PATCH.original
-apply, revert, is_applied = PATCH.apply, PATCH.revert, PATCH.is_applied

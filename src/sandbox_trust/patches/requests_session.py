@@ -8,7 +8,4 @@ Patched right after requests/sessions.py ran, before requests/__init__ binds ``r
 
 from sandbox_trust.patches._environment import requests_session_patch
 
-_PATCH = requests_session_patch("requests.sessions")
-_original = _PATCH.original
-merge_environment_settings = _PATCH.replacements[0][2]
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
+PATCH = requests_session_patch("requests.sessions")

@@ -442,7 +442,7 @@ def load_verify_locations(self, cafile=None, capath=None, cadata=None):
         _add_ca(self)
 
 
-_PATCH = Patch(
+PATCH = Patch(
     "ssl.SSLContext (set_default_verify_paths, load_default_certs, load_verify_locations)",
     (
         (ssl.SSLContext, "set_default_verify_paths", set_default_verify_paths),
@@ -450,5 +450,4 @@ _PATCH = Patch(
         (ssl.SSLContext, "load_verify_locations", load_verify_locations),
     ),
 )
-_original = _PATCH.original
-apply, revert, is_applied = _PATCH.apply, _PATCH.revert, _PATCH.is_applied
+_original = PATCH.original
