@@ -1,8 +1,7 @@
 """sandbox-trust: make every Python process trust the sandbox's HTTPS-interception CA.
 
-Importing this package does nothing but quiet the one stderr line in the CLI's own process (below);
-``sandbox_trust.pth`` and ``_sandbox_trust_boot`` do the work at interpreter start. See
-``python -m sandbox_trust --help``.
+Importing this package does nothing; ``sandbox_trust.pth`` and ``_sandbox_trust_boot`` do the
+work at interpreter start. See ``python -m sandbox_trust --help``.
 
 The functions below are the one door from the start-time module into the package:
 ``_sandbox_trust_boot`` is the base layer, the package's modules import it, and it calls into the
@@ -13,18 +12,21 @@ to keep). Here and not in a module of their own: every call imports this package
 another module would cost ~610k instructions more at each of those moments (callgrind, 3.11).
 """
 
-import sys as _sys
-
-import _sandbox_trust_boot as _boot
-
 __version__ = "0.1.0"
 
-# The sandbox-trust command's own process (console script or -m) reports what it finds itself:
-# status as problems, wait and env in their one line. So the package's warnings in that process,
-# the cold start's included (they import this first), stay debug lines instead of a second copy.
-_argv = _sys.orig_argv
-if _argv[1:2] and _argv[1].rpartition("/")[2] == "sandbox-trust" or _argv[1:3] == ["-m", "sandbox_trust"]:
-    _boot._warned = True
+
+def _quiet_in_cli():
+    """In the sandbox-trust command's own process (console script or -m), the one stderr line stays
+    a debug line: each command reports what it finds itself (status as problems, wait and env in
+    their one line), so a second copy would only repeat it. Called where start-up may warn (the
+    door's CA and cache calls) and by the CLI itself."""
+    import sys
+
+    import _sandbox_trust_boot as boot
+
+    argv = sys.orig_argv
+    if argv[1:2] and argv[1].rpartition("/")[2] == "sandbox-trust" or argv[1:3] == ["-m", "sandbox_trust"]:
+        boot._warned = True
 
 
 def _apply_patch(patch_module):
@@ -36,6 +38,7 @@ def _apply_patch(patch_module):
 
 def _open_cache_candidate(path):
     """The full walk of one cache candidate (``_cache.open_candidate``): its fd, None or -1."""
+    _quiet_in_cli()
     from sandbox_trust import _cache
 
     return _cache.open_candidate(path)
@@ -50,6 +53,7 @@ def _directories_signature(base):
 
 def _checked_certificates():
     """The CA, parsed and checked (``_ca.checked_certificates``), or None."""
+    _quiet_in_cli()
     from sandbox_trust import _ca
 
     return _ca.checked_certificates()

@@ -10,8 +10,10 @@ import sys
 import textwrap
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import __version__
+from sandbox_trust import __version__, _quiet_in_cli
 from sandbox_trust._status import collect_status, planned_bundles, wait_for_ca
+
+_quiet_in_cli()  # this process reports what it finds itself: no second copy on stderr
 
 # --- output --------------------------------------------------------------------------------
 
