@@ -42,8 +42,7 @@ LATEST = os.environ.get("SANDBOX_TRUST_TEST_LATEST") == "1"
 CORE_CLIENTS = ("requests", "urllib3", "httpx", "aiohttp", "websockets", "certifi", "pip")
 # Clients beyond the core (tests/test_more_clients.py); one spelling, so their venv is cached once.
 MORE_CLIENTS = ("boto3", "tornado", "openai", "httpx2", "grpcio", "grpcio-health-checking", "pycurl")
-# What every process under test gets on top of harness.scrubbed_env: pip reads no config, asks nothing.
-PIP_QUIET = {"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+PIP_QUIET = harness.PIP_QUIET
 
 
 def scrubbed_env(home, **extra):

@@ -28,6 +28,10 @@ def script(name):
     return os.path.join(SCRIPTS, name + ".py")
 
 
+# What every process under test gets on top of scrubbed_env: pip reads no config, asks nothing.
+PIP_QUIET = {"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
 def scrubbed_env(home, **extra):
     """A minimal environment: nothing of this machine's CA variables or Python settings.
 

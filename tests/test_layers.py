@@ -100,7 +100,11 @@ def _named(path):
 def test_the_boot_module_enters_the_package_only_through_the_door():
     assert _named(MODULES[BOOT]) == {DOOR}
     with open(MODULES[BOOT]) as f:
-        calls = {node.attr for node in ast.walk(ast.parse(f.read())) if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == DOOR}
+        calls = {
+            node.attr
+            for node in ast.walk(ast.parse(f.read()))
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == DOOR
+        }
     with open(MODULES[DOOR]) as f:
         door = {node.name for node in ast.parse(f.read()).body if isinstance(node, ast.FunctionDef)}
     assert calls and calls <= door, calls - door
