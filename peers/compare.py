@@ -31,7 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)  # the tests' harness builds the wheel and knows this machine's install settings
-from tests.harness import build_wheel, find_python, install_env  # noqa: E402 - after the path it needs
+from tests.harness import PIP_QUIET, build_wheel, find_python, install_env, scrubbed_env  # noqa: E402 - after the path it needs
 
 PLUGIN = os.path.join(HERE, "peer_outcomes.py")
 STATE_PROBE = os.path.join(HERE, "state_probe.py")
@@ -53,20 +53,6 @@ FLAKY = {"httpx": ("tests/test_timeouts.py::test_write_timeout[trio]",)}
 def log(message):
     sys.stderr.write("[peers] %s\n" % message)
     sys.stderr.flush()
-
-
-def scrubbed_env(home, **extra):
-    """What every suite run gets: nothing of this machine's CA, proxy, pip or Python settings."""
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "LANG": "C.UTF-8",
-        "PIP_CONFIG_FILE": os.devnull,
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    env.update(extra)
-    return env
 
 
 def resolve_python(spec):
@@ -169,7 +155,9 @@ class Suite:
         extra = dict(SANDBOX_CA_CERT=ca)
         if state == "with":
             extra.update(self.inject)
-        return scrubbed_env(self.home, **extra)
+        return scrubbed_env(
+            self.home, **dict(PIP_QUIET, **extra)
+        )  # nothing of this machine's CA, pip or Python settings
 
     def check_state(self, state, ca):
         """The state is what it claims: with, the package ran at start and children get its exports.

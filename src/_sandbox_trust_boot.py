@@ -290,9 +290,9 @@ PATCH_TARGETS = {
 
 def apply_patch(module_name):
     try:
-        from sandbox_trust.patches import apply
+        import sandbox_trust  # the package's one door (its __init__), for every call into it
 
-        apply(PATCH_TARGETS[module_name])
+        sandbox_trust._apply_patch(PATCH_TARGETS[module_name])
     except Exception:
         internal_error("patching %s" % module_name)
 
@@ -439,9 +439,9 @@ def _open_private_dir(path):
     finally:
         if fd is not None:
             os.close(fd)
-    from sandbox_trust import _cache  # the cold path: unusual directories only
+    import sandbox_trust  # the cold path: unusual directories only
 
-    return _cache.open_candidate(path)
+    return sandbox_trust._open_cache_candidate(path)
 
 
 # Identity of a file's current version, cheap enough for every start (one stat, through symlinks).
@@ -462,9 +462,9 @@ def index_name(base, ca_signature):
     if base is None:
         base_signature = "none"
     elif isinstance(base, tuple):
-        from sandbox_trust import _cache
+        import sandbox_trust
 
-        base_signature = _cache.directories_signature(base)
+        base_signature = sandbox_trust._directories_signature(base)
     else:
         base_signature = file_signature(base)
     # A bundle holds the CA normalised (sandbox_trust._anchor) unless SANDBOX_TRUST_REPAIR_CA=0.
@@ -581,14 +581,14 @@ def export_environment(certificates=None):
                     path = cached_bundle(cache_fd, cache_dir, index)
                 if path is None:
                     if certificates is None:
-                        from sandbox_trust import _ca  # cold path only: parsing is not for every start
+                        import sandbox_trust  # cold path only: parsing is not for every start
 
-                        certificates = _ca.checked_certificates()
+                        certificates = sandbox_trust._checked_certificates()
                     if certificates is None:
                         return True  # not a usable CA: in-process trust says why, nothing to export
-                    from sandbox_trust import _bundles
+                    import sandbox_trust
 
-                    path = _bundles.build_and_index(base, certificates, index)
+                    path = sandbox_trust._build_bundle(base, certificates, index)
                 resolved[base] = path
             if path is None:
                 continue  # unreadable base or no usable cache: in-process trust holds
@@ -599,9 +599,9 @@ def export_environment(certificates=None):
         # cacerts) is there. One access(2) that raises nothing; no function of its own here, as
         # each one is paid at every start (docs/design.md, "Java").
         if cache_fd is not None and os.access("java-cacerts", 0, dir_fd=cache_fd):
-            from sandbox_trust import _java_start
+            import sandbox_trust
 
-            _java_start.export(cache_fd, cache_dir, ca_signature, certificates, changed)
+            sandbox_trust._export_java(cache_fd, cache_dir, ca_signature, certificates, changed)
     finally:
         if cache_fd is not None:
             os.close(cache_fd)
@@ -611,9 +611,9 @@ def export_environment(certificates=None):
             if record and getenv(RECORD_VARIABLE) != record:
                 setenv({RECORD_VARIABLE: record})
     if settings.debug:
-        from sandbox_trust import _start_report
+        import sandbox_trust
 
-        _start_report.debug_exports(changed)
+        sandbox_trust._debug_exports(changed)
     return True
 
 
@@ -638,18 +638,18 @@ def boot():
             warn(settings.timeout_problem)
         present = os.path.exists(settings.ca_path)
         if settings.debug:  # the lines' code is loaded only then (docs/design.md, "Startup")
-            from sandbox_trust import _start_report
+            import sandbox_trust
 
-            _start_report.debug_start(present)
+            sandbox_trust._debug_start(present)
         if not present and not settings.declared:
             return
         install_hook()
         if present:
             export_environment()
         elif settings.export:  # a child started before the CA lands waits for it (docs/design.md)
-            from sandbox_trust import _children
+            import sandbox_trust
 
-            _children.install()
+            sandbox_trust._install_child_hook()
     except Exception:
         internal_error("start-up")
 

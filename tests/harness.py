@@ -28,6 +28,10 @@ def script(name):
     return os.path.join(SCRIPTS, name + ".py")
 
 
+# What every process under test gets on top of scrubbed_env: pip reads no config, asks nothing.
+PIP_QUIET = {"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
 def scrubbed_env(home, **extra):
     """A minimal environment: nothing of this machine's CA variables or Python settings.
 
@@ -75,12 +79,15 @@ def pip(python, *args):
     )
 
 
-def new_venv(path, python):
-    """A fresh venv at ``path`` (whatever was there is removed) with an up-to-date pip."""
+def new_venv(path, python, *pip_options):
+    """A fresh venv at ``path`` (whatever was there is removed) with an up-to-date pip.
+
+    ``pip_options``: for that pip install (the tests' ``-c constraints.txt``)."""
     shutil.rmtree(path, ignore_errors=True)
     subprocess.run([python, "-m", "venv", path], check=True)
     venv_python = os.path.join(path, "bin", "python")
-    pip(venv_python, "install", "-q", "--upgrade", "pip")  # pip-system-certs 5 needs pip >= 24.2
+    # pip-system-certs 5 needs pip >= 24.2
+    pip(venv_python, "install", "-q", *pip_options, "--upgrade", "pip")
     return venv_python
 
 

@@ -1,5 +1,6 @@
 """Imports run one way: each package module imports only from the layers below it
-(docs/architecture.md, "Map").
+(docs/architecture.md, "Map"). The start-time module is the base, below them all; it enters the
+package through one door, the functions of the package's ``__init__``: the one arrow that goes up.
 
 Read from the source with ``ast``, imports inside functions included: a cycle hidden in a function
 body is still a cycle for a reader, and for a lock held across the call.
@@ -12,9 +13,12 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "src", "sandbox_trust")
+BOOT = "_sandbox_trust_boot"
+DOOR = "sandbox_trust"  # its __init__: imports only inside the functions the boot module calls
 
 # The map's layers, bottom first; the start-time module (the base) is below them all.
 LAYERS = (
+    (BOOT,),
     ("sandbox_trust._der",),
     (
         "sandbox_trust._cafile",
@@ -42,6 +46,7 @@ def _modules():
                 path = os.path.join(directory, name)
                 dotted = os.path.relpath(path, os.path.dirname(PACKAGE))[:-3].replace(os.sep, ".")
                 found[dotted.removesuffix(".__init__")] = path
+    found[BOOT] = os.path.join(ROOT, "src", BOOT + ".py")
     return found
 
 
@@ -67,19 +72,54 @@ def _layer(module):
 MODULES = _modules()
 
 
-@pytest.mark.parametrize("module", sorted(name for name in MODULES if name != "sandbox_trust"))
+@pytest.mark.parametrize("module", sorted(name for name in MODULES if name != BOOT))
 def test_imports_only_from_layers_below(module):
-    own = _layer(module)
+    # The door (the package's __init__) sits below the commands, above what it calls; every module
+    # imports the package (for __version__, or as the package of what it imports): not an arrow.
+    own = _layer("sandbox_trust._demo") if module == DOOR else _layer(module)
     for imported in _imports(MODULES[module], MODULES):
-        if imported.startswith(module + ".") or module.startswith(imported + "."):
+        if module != DOOR and (imported.startswith(module + ".") or module.startswith(imported + ".")):
             continue  # a package and its own submodules (patches/__init__ and the patch modules)
         assert _layer(imported) < own or (
             _layer(imported) == own and module.startswith("sandbox_trust.patches.")
         ), "%s (layer %d) imports %s (layer %d)" % (module, own, imported, _layer(imported))
 
 
+def _named(path):
+    """Every ``sandbox_trust`` name an import statement in ``path`` names, the package itself included."""
+    named = set()
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.Import):
+            named.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            named.add(node.module)
+            named.update("%s.%s" % (node.module, alias.name) for alias in node.names)
+    return {name for name in named if name.split(".")[0] == "sandbox_trust"}
+
+
+def test_the_boot_module_enters_the_package_only_through_the_door():
+    assert _named(MODULES[BOOT]) == {DOOR}
+    with open(MODULES[BOOT]) as f:
+        calls = {
+            node.attr
+            for node in ast.walk(ast.parse(f.read()))
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == DOOR
+        }
+    with open(MODULES[DOOR]) as f:
+        door = {node.name for node in ast.parse(f.read()).body if isinstance(node, ast.FunctionDef)}
+    assert calls and calls <= door, calls - door
+
+
+def test_the_door_imports_nothing_until_called():
+    """Importing it is the whole price of entering: its imports are inside its functions."""
+    tree = ast.parse(open(MODULES[DOOR]).read())
+    assert not [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
 def test_no_cycle():
+    """No cycle but through the door: the package imports the base, the base calls the door lazily."""
     graph = {module: _imports(path, MODULES) for module, path in MODULES.items()}
+    graph[BOOT] = set()  # its one arrow, the door, is a call into the package, made lazily
     done, active = set(), []
 
     def visit(module):

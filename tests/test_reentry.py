@@ -21,7 +21,14 @@ AT_ONCE = 1.0  # seconds: "at once" for an exception raised into a wait (the pol
 
 def reentry(run, venv, variant, url, timeout="10", **env):
     return run.script(
-        venv, "reentry", variant, url, timeout=90, SANDBOX_INTERCEPT_HTTPS="1", SANDBOX_TRUST_TIMEOUT=timeout, **env
+        venv,
+        "reentry",
+        variant,
+        url,
+        timeout=90,
+        SANDBOX_INTERCEPT_HTTPS="1",
+        SANDBOX_TRUST_TIMEOUT=timeout,
+        **env,
     )
 
 
@@ -44,7 +51,9 @@ def test_a_context_made_inside_the_wait_returns_at_once(run, core_venv, intercep
 
 
 @pytest.mark.parametrize("variant", ["alarm-context", "del"])
-def test_a_context_made_inside_the_wait_for_an_unrelated_origin_is_rejected(run, core_venv, intercept, unrelated, tmp_path, variant):
+def test_a_context_made_inside_the_wait_for_an_unrelated_origin_is_rejected(
+    run, core_venv, intercept, unrelated, tmp_path, variant
+):
     result, process = reentry(
         run,
         core_venv,
@@ -60,7 +69,12 @@ def test_a_context_made_inside_the_wait_for_an_unrelated_origin_is_rejected(run,
 def test_a_context_made_inside_the_wait_as_opted_out(run, core_venv, intercept):
     """Stock twin: the handler's request gets the same outcome without the package."""
     result, process = reentry(
-        run, core_venv, "alarm-context", intercept.url, SANDBOX_CA_CERT=intercept.ca_path, SANDBOX_TRUST_DISABLE="1"
+        run,
+        core_venv,
+        "alarm-context",
+        intercept.url,
+        SANDBOX_CA_CERT=intercept.ca_path,
+        SANDBOX_TRUST_DISABLE="1",
     )
     assert (result["inner"], result["outer"]) == ("rejected", "rejected"), (result, process.stderr)
 
@@ -83,11 +97,19 @@ def test_debug_says_what_the_nested_context_got(run, core_venv, intercept, tmp_p
 
 @pytest.mark.parametrize(
     "variant, raised",
-    [("alarm-raise", "TimeoutError"), ("alarm-raise-lock", "TimeoutError"), ("interrupt", "KeyboardInterrupt")],
+    [
+        ("alarm-raise", "TimeoutError"),
+        ("alarm-raise-lock", "TimeoutError"),
+        ("interrupt", "KeyboardInterrupt"),
+    ],
 )
-def test_an_exception_raised_into_the_wait_reaches_the_app(run, core_venv, intercept, tmp_path, variant, raised):
+def test_an_exception_raised_into_the_wait_reaches_the_app(
+    run, core_venv, intercept, tmp_path, variant, raised
+):
     """The CA never lands (10 s timeout): the app's exception arrives at once, unchanged, unreported."""
-    result, process = reentry(run, core_venv, variant, intercept.url, SANDBOX_CA_CERT=str(tmp_path / "ca.pem"))
+    result, process = reentry(
+        run, core_venv, variant, intercept.url, SANDBOX_CA_CERT=str(tmp_path / "ca.pem")
+    )
     assert result["outer"] == "raised " + raised, (result, process.stderr)
     assert result["same"] is True, result
     assert result["late"] < AT_ONCE, result
@@ -106,12 +128,16 @@ def test_a_stderr_that_makes_a_context_while_the_package_warns(run, core_venv, i
     assert assert_quiet(process, lines=1, contains="no usable CA")
 
 
-def test_a_stderr_that_makes_a_context_while_the_package_warns_about_the_ca(run, core_venv, intercept, tmp_path):
+def test_a_stderr_that_makes_a_context_while_the_package_warns_about_the_ca(
+    run, core_venv, intercept, tmp_path
+):
     """A warning about the CA file (it holds a key) is written while parsing: the CA is known by then."""
     ca_path = str(tmp_path / "ca.pem")
     shutil.copy(intercept.ca_path, ca_path)
     with open(ca_path, "a") as f:
-        f.write("-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----\n")
+        f.write(
+            "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----\n"
+        )
     result, process = reentry(
         run, core_venv, "stderr", intercept.url, SANDBOX_CA_CERT=ca_path, SANDBOX_TRUST_EXPORT_ENV="0"
     )
@@ -119,7 +145,9 @@ def test_a_stderr_that_makes_a_context_while_the_package_warns_about_the_ca(run,
     assert_quiet(process, lines=1, contains="private key")
 
 
-def test_a_stderr_that_makes_a_context_while_the_hashed_directory_is_built(run, core_venv, intercept, tmp_path):
+def test_a_stderr_that_makes_a_context_while_the_hashed_directory_is_built(
+    run, core_venv, intercept, tmp_path
+):
     """A refused cache is said while the lazy roots are looked for: the write's context loads eagerly."""
     shared = tmp_path / "shared"
     shared.mkdir()

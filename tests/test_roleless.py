@@ -14,5 +14,7 @@ ROLELESS_CLIENTS = ("roleless_default_certs", "roleless_certifi", "roleless_asyn
 
 @pytest.mark.parametrize("client", ROLELESS_CLIENTS)
 def test_a_roleless_client_trusts_the_ca(run, core_venv, trio, client):
-    outcome, process = run.probe(core_venv, client, trio.url, PYTHONWARNINGS="ignore::DeprecationWarning", **trio.env)
+    outcome, process = run.probe(
+        core_venv, client, trio.url, PYTHONWARNINGS="ignore::DeprecationWarning", **trio.env
+    )
     trio.check(outcome, process)

@@ -79,7 +79,11 @@ def test_an_interpreter_another_user_swapped_in_is_never_run(run, core_venv, are
 
 
 def test_the_same_venv_owned_by_root_is_installed_without_running_its_pth(
-    run, core_venv, arena, tmp_path, intercept  # noqa: F811
+    run,
+    core_venv,
+    arena,
+    tmp_path,
+    intercept,  # noqa: F811
 ):
     marker = str(tmp_path / "ran")
     path, site = _venv(arena, marker)
@@ -92,7 +96,12 @@ def test_the_same_venv_owned_by_root_is_installed_without_running_its_pth(
     os.unlink(os.path.join(site, "planted.pth"))
     python = os.path.join(path, "bin", "python")
     probe = run.command(
-        [python, "-c", "import urllib.request; urllib.request.urlopen(%r, timeout=10).read(); print('ok')" % intercept.url],
+        [
+            python,
+            "-c",
+            "import urllib.request; urllib.request.urlopen(%r, timeout=10).read(); print('ok')"
+            % intercept.url,
+        ],
         SANDBOX_CA_CERT=intercept.ca_path,
     )
     assert probe.stdout.strip() == "ok", probe.stderr

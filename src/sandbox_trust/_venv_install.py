@@ -26,6 +26,8 @@ from sandbox_trust import __version__, _cache
 
 DIST_INFO = "sandbox_trust-%s.dist-info" % __version__
 INSTALLER = "sandbox-trust"
+
+
 class InstallError(Exception):
     """Why the venv cannot be set up; ``str()`` is one sentence."""
 
@@ -47,7 +49,9 @@ def _python_version(venv):
         with open(os.path.join(venv, "pyvenv.cfg"), encoding="utf-8", errors="replace") as f:
             lines = f.read(65536).splitlines()
     except OSError as exc:
-        raise InstallError("%s is not a virtual environment: no readable pyvenv.cfg (%s)" % (venv, exc.strerror))
+        raise InstallError(
+            "%s is not a virtual environment: no readable pyvenv.cfg (%s)" % (venv, exc.strerror)
+        ) from None
     for line in lines:
         key, _, value = line.partition("=")
         if key.strip() in ("version", "version_info"):

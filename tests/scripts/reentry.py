@@ -155,7 +155,7 @@ def main():
             result["same"] = exc is first if first is not None else type(exc) is KeyboardInterrupt
             result["late"] = round(caught - moment, 3)
         else:
-            result["outer"] = outcome(lambda: _raise(exc))
+            result["outer"] = outcome(lambda error=exc: _raise(error))
     gc.set_threshold(700)
     if VARIANT.startswith("alarm") and not raised and result["inner"] is None:
         time.sleep(0.5)  # without a wait (opted out) the alarm comes after the request

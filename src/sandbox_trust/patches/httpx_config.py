@@ -13,8 +13,6 @@ from sandbox_trust.patches._environment import bound_everywhere, create_ssl_cont
 create_ssl_context = create_ssl_context_without_introduced_file(
     "httpx.create_ssl_context", lambda: _original["create_ssl_context"]
 )
-PATCH = Patch(
-    "httpx.create_ssl_context", bound_everywhere("httpx", "create_ssl_context", create_ssl_context)
-)
+PATCH = Patch("httpx.create_ssl_context", bound_everywhere("httpx", "create_ssl_context", create_ssl_context))
 _original = PATCH.original
 create_ssl_context.__doc__ = _original["create_ssl_context"].__doc__
