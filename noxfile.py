@@ -7,11 +7,14 @@
   in a debootstrapped root (``tests/in_debian.py``; root, the root cached in /var/cache/sandbox-trust).
 - ``nox -s benchmarks``: the benchmark suite, writes docs/benchmarks.md.
 - ``nox -s images``: the README's container recipes for real (a debootstrapped Debian, a uv venv); slow.
+- ``nox -s tests-latest``: the client tests on the newest releases instead of tests/constraints.txt's pins.
+- ``nox -s release``: build the sdist and the wheel into dist/ and check them with twine.
 
 Interpreters come from pyenv's versions directory (no ``pyenv global`` or shims needed); a version
 that is neither there nor on PATH fails the run, naming it, instead of being skipped.
 """
 
+import glob
 import os
 import shutil
 import sys
@@ -52,11 +55,11 @@ def _add_pyenv_interpreters(versions):
 _add_pyenv_interpreters(PYTHONS)
 
 
-def _install_test_tools(session):
+def _install_test_tools(session, pinned=True):
     # Only the tools: the suite builds the wheel itself and tests it in fresh venvs, and the
     # runner must not have sandbox-trust active in its own interpreter.
     extras = nox.project.load_toml("pyproject.toml")["project"]["optional-dependencies"]
-    session.install(*extras["test"])
+    session.install(*extras["test"], *(["-c", "tests/constraints.txt"] if pinned else []))
 
 
 @nox.session(python=PYTHONS)
@@ -113,3 +116,20 @@ def peers(session):
     # The pinned suites and their requirements live in peers/; the runner needs trustme for its CA.
     session.install("trustme==1.2.1")
     session.run("python", "peers/compare.py", *session.posargs)
+
+
+@nox.session(name="tests-latest", python="3.11")
+def tests_latest(session):
+    """The client tests on the newest releases: what moving tests/constraints.txt's pins would do."""
+    _install_test_tools(session, pinned=False)
+    tests = ["tests/test_clients.py", "tests/test_more_clients.py", "tests/test_isolation.py"]
+    session.run("pytest", *(session.posargs or tests), env={"SANDBOX_TRUST_TEST_LATEST": "1"})
+
+
+@nox.session(python="3.11")
+def release(session):
+    """The sdist and the wheel, as a release uploads them, checked by twine (README, "Releasing")."""
+    shutil.rmtree("dist", ignore_errors=True)
+    session.install("build", "twine")
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("twine", "check", "--strict", *sorted(glob.glob("dist/*")))

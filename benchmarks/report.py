@@ -14,6 +14,9 @@ COMMAND_LINE = "python3 benchmarks/run.py"
 ALTERNATIVES = ("pip-system-certs 5.3", "certifi-linux 1.1", "truststore.inject_into_ssl()")
 # The start-up targets: (command, state, limit on the ratio to the same venv without the package),
 # set from the floor measured in docs/design.md ("Startup").
+# They are CPython 3.11's (the chart draws them over 3.11's bars only); other versions are
+# reported against their own floors (docs/benchmarks.md, section 6, for Debian's 3.14 and 3.15).
+TARGET_PYTHON = "3.11"
 TARGETS = (
     ("pass", "CA present", 1.065),
     ("pass", "nothing to do", 1.025),
@@ -25,7 +28,8 @@ TARGETS = (
 CONNECTION_TABLES = (
     ("Wall time per new connection (`time.perf_counter`)", "each"),
     (
-        "Client CPU time per new connection (`time.process_time`; less sensitive to the machine's other load)",
+        "Client CPU time per new connection (`time.process_time`; less sensitive to the machine's "
+        "other load)",
         "each_cpu",
     ),
     ("First connection of a process, wall (loads the roots, and the CA, once)", "first"),
@@ -506,6 +510,7 @@ def figures_from_markdown(text):
     """The same figures, parsed back from a benchmarks.md this module wrote (ratios to 4 digits)."""
     out = {"pythons": [], "startup": {}, "alternatives": {}}
     nones, least_added = {}, {}
+    cpu, lazy_rows = None, None
     for heading, caption, rows in _markdown_tables(text):
         python = heading.split()[1].rstrip(":") if heading.startswith("Python ") else None
         if heading.endswith(": sandbox-trust"):
@@ -533,8 +538,14 @@ def figures_from_markdown(text):
                     row[0]: [float(c.split("(")[1].rstrip("x)")) for c in row[1:]] for row in rows[1:]
                 },
             }
+        elif heading.startswith("2. New connections") and caption.startswith("Client CPU time"):
+            cpu = rows
+        elif heading.startswith("5. Lazy roots"):
+            lazy_rows = {row[0]: row for row in rows}
         elif heading.startswith("3. Late CA pickup"):
             out["latency"] = {row[0]: (_number(row[3]), _number(row[4])) for row in rows}
+    if cpu:
+        out["lazy"] = _lazy_from_markdown(cpu, lazy_rows)
     for python, empty in re.findall(
         r"### Python ([\d.]+): spellings(?:(?!\n#).)*?Floor: an empty .pth adds (-?[\d,]+)", text, re.S
     ):
@@ -545,6 +556,22 @@ def figures_from_markdown(text):
                 added = least_added[key] + _number(empty)
                 out["startup"][python][(command, state)] = (ours, 1 + added / nones[(python, command, state)])
     return out
+
+
+def _lazy_from_markdown(cpu, lazy_rows):
+    """``lazy.figures`` from the report's CPU table (section 2) and its lazy-roots table (section 5)."""
+    ratio = lambda cell: float(cell.split("(")[1].rstrip("x)"))  # noqa: E731 - "2.28 ms (0.09x)"
+    configs = [row[0] for row in cpu]  # the baseline first, as the report writes them
+    series = {row[0]: [ratio(c) for c in row[1:]] for row in cpu[1:] if row[0] != lazy.NO_EXPORT}
+    clients = ["urllib", "requests", "httpx", "sslcontext"][: len(cpu[0]) - 1]
+    if lazy_rows:
+        clients = clients + ["import aiohttp", "pip download"]
+        states = {lazy.SANDBOX_TRUST: "sandbox-trust", lazy.EAGER: lazy.EAGER}
+        for name, values in series.items():
+            row = lazy_rows.get(states.get(name))
+            values += [_number(row[2]), _number(row[4])] if row else [float("nan"), float("nan")]
+    others = configs[1:]
+    return {"clients": clients, "series": series, "colors": {name: others.index(name) for name in series}}
 
 
 def _label_bars(ax, bars, texts, size=7):
@@ -587,14 +614,22 @@ def startup_panel(ax, figs):
                 label="%s, Python %s" % (kind, python),
             )
             _label_bars(ax, bars, ["%.2f" % v for _, v in shown])
+    # Each target line spans only the bars of the version it is set for.
+    with_target = [i for i, python in enumerate(pythons) if python.startswith(TARGET_PYTHON + ".")]
     for k, (_, _, limit) in enumerate(targets):
-        ax.plot([k - 0.45, k + 0.45], [100 * (limit - 1)] * 2, color="red", linewidth=2)
-    ax.plot([], [], color="red", linewidth=2, label="target")
+        for i in with_target:
+            left = k + (2 * i - len(pythons)) * width
+            ax.plot([left, left + 2 * width], [100 * (limit - 1)] * 2, color="red", linewidth=2)
+    if with_target:
+        ax.plot([], [], color="red", linewidth=2, label="target, Python %s only" % TARGET_PYTHON)
     ax.set_xticks(range(len(targets)))
-    ax.set_xticklabels(["%s\n%s\ntarget %.1f%%" % (c, s, 100 * (t - 1)) for c, s, t in targets], fontsize=8)
+    ax.set_xticklabels(
+        ["%s\n%s\n%s target %.1f%%" % (c, s, TARGET_PYTHON, 100 * (t - 1)) for c, s, t in targets], fontsize=8
+    )
     ax.set_ylabel("% instructions added to the start (callgrind)")
     ax.set_ylim(0, ax.get_ylim()[1] * 1.12)
-    ax.set_title("start-up cost: sandbox-trust, the least any .pth pays, the targets", fontsize=10)
+    title = "start-up cost: sandbox-trust, the least any .pth pays, %s's targets" % TARGET_PYTHON
+    ax.set_title(title, fontsize=10)
     _legend_below(ax, columns=len(pythons) * 2 + 1 if len(pythons) < 2 else 3)
 
 
@@ -682,13 +717,13 @@ def draw(figs, path):
         return
     columns = 2 if len(panels) > 1 else 1
     rows = (len(panels) + 1) // 2
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(7.5 * columns, 5.4 * rows), squeeze=False, layout="constrained"
-    )
-    for ax in axes.flat[len(panels) :]:
-        ax.axis("off")
-    for ax, panel in zip(axes.flat, panels):
-        panel(ax, figs)
+    fig = plt.figure(figsize=(7.5 * columns, 5.4 * rows), layout="constrained")
+    grid = fig.add_gridspec(rows, columns)
+    for number, panel in enumerate(panels):
+        row, column = divmod(number, columns)
+        # An odd last panel takes the whole row rather than leaving an empty one beside it.
+        last_alone = number == len(panels) - 1 and column == 0
+        panel(fig.add_subplot(grid[row, :] if last_alone else grid[row, column]), figs)
     fig.savefig(path, dpi=100)
 
 

@@ -2,7 +2,8 @@
 
 Fixtures:
 - ``wheel``: sandbox-trust built once per session from this checkout.
-- ``make_venv(*packages)``: a fresh venv (cached per package set) with the wheel installed.
+- ``make_venv(*packages)``: a fresh venv (cached per package set) with the wheel installed; the
+  packages at the versions of tests/constraints.txt (the newest with SANDBOX_TRUST_TEST_LATEST=1).
 - ``core_venv``: the venv with the core client libraries (see CORE_CLIENTS).
 - ``intercept``/``unrelated``: HTTPS origins whose leaves are minted by two unrelated throwaway CAs.
 - ``run``: run a probe or a script (tests/scripts) in a venv's interpreter with an explicit, minimal env.
@@ -13,9 +14,12 @@ import fcntl
 import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from typing import NamedTuple
 
 import pytest
@@ -24,8 +28,18 @@ from tests import harness, servers
 from tests.harness import PROBES, ROOT, install_env  # noqa: F401 - re-exported for test modules
 
 WORK = os.environ.get("SANDBOX_TRUST_TEST_WORK") or os.path.join(tempfile.gettempdir(), "sandbox-trust-tests")
+# Venvs of another wheel (an earlier code change) that no session holds and none used for this
+# many seconds are removed when a session starts: each code change makes ~900 MB of new venvs.
+PRUNE_AFTER = float(os.environ.get("SANDBOX_TRUST_TEST_PRUNE_AFTER") or 3600)
+# Venvs named without a wheel digest (an older conftest) carry no lock: removed after a day.
+PRUNE_UNNAMED_AFTER = 86400
 
-# The core client libraries; versions float to what users get today.
+# Every package a test venv installs, at the version it was last tested with: a result changes
+# only with a code change or a pin changed on purpose (`nox -s tests-latest` tries the newest).
+CONSTRAINTS = os.path.join(ROOT, "tests", "constraints.txt")
+LATEST = os.environ.get("SANDBOX_TRUST_TEST_LATEST") == "1"
+
+# The core client libraries.
 CORE_CLIENTS = ("requests", "urllib3", "httpx", "aiohttp", "websockets", "certifi", "pip")
 # Clients beyond the core (tests/test_more_clients.py); one spelling, so their venv is cached once.
 MORE_CLIENTS = ("boto3", "tornado", "openai", "httpx2", "grpcio", "grpcio-health-checking", "pycurl")
@@ -53,39 +67,124 @@ class Venv:
         return harness.pip(self.python, *args)
 
 
-def _create_venv(path, wheel, packages, python):
+def _project_name(requirement):
+    return re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def constraints_for(packages):
+    """tests/constraints.txt's text, less the packages asked for at a version of their own
+    (``requests==2.32.0``); None with SANDBOX_TRUST_TEST_LATEST=1."""
+    if LATEST:
+        return None
+    chosen = {_project_name(package) for package in packages if "==" in package}
+    with open(CONSTRAINTS) as f:
+        lines = [line for line in f.read().splitlines() if _project_name(line) not in chosen]
+    return "\n".join(lines) + "\n"
+
+
+def _create_venv(path, wheel, packages, python, constraints):
     os.makedirs(WORK, exist_ok=True)
     with open(path + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test runs share WORK
-        return _create_venv_locked(path, wheel, packages, python)
+        return _create_venv_locked(path, wheel, packages, python, constraints)
 
 
-def _create_venv_locked(path, wheel, packages, python):
+def _create_venv_locked(path, wheel, packages, python, constraints):
     marker = os.path.join(path, ".ready")
     if os.path.exists(marker):
         return Venv(path)
-    harness.new_venv(path, python)
+    pinned = []
+    if constraints is not None:
+        with open(path + ".constraints.txt", "w") as f:
+            f.write(constraints)
+        pinned = ["-c", path + ".constraints.txt"]
+    harness.new_venv(path, python, *pinned)
     venv = Venv(path)
-    venv.pip("install", "-q", wheel, *packages)
+    venv.pip("install", "-q", *pinned, wheel, *packages)
     open(marker, "w").close()
     return venv
 
 
+def _hold(digest):
+    """Mark this wheel's venvs in use until the session ends: a shared lock that prune() respects."""
+    os.makedirs(WORK, exist_ok=True)
+    path = os.path.join(WORK, "in-use-%s.lock" % digest)
+    while True:
+        f = open(path, "a")
+        fcntl.flock(f, fcntl.LOCK_SH)
+        try:
+            if os.stat(path).st_ino == os.fstat(f.fileno()).st_ino:  # not removed while we waited
+                os.utime(f.fileno())  # last used: now
+                return f
+        except FileNotFoundError:
+            pass
+        f.close()
+
+
+def prune(keep, now=None):
+    """Remove the venvs of other wheels: those no session holds and none used for PRUNE_AFTER."""
+    now = time.time() if now is None else now
+    names = os.listdir(WORK)
+    for name in names:
+        held = re.fullmatch(r"in-use-([0-9a-f]{12})\.lock", name)
+        if held and held.group(1) != keep:
+            _prune_digest(held.group(1), os.path.join(WORK, name), names, now)
+        if re.fullmatch(r"venv-[0-9a-f]{12}(\.lock)?", name):
+            path = os.path.join(WORK, name)
+            try:
+                if now - os.lstat(path).st_mtime > PRUNE_UNNAMED_AFTER:
+                    _remove(path)
+            except FileNotFoundError:
+                pass
+
+
+def _remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        os.unlink(path)
+
+
+def _prune_digest(digest, lock_path, names, now):
+    try:
+        fd = os.open(lock_path, os.O_RDWR)
+    except FileNotFoundError:
+        return
+    with os.fdopen(fd, "r+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # a session is using these venvs
+        if now - os.fstat(f.fileno()).st_mtime < PRUNE_AFTER:
+            return
+        for name in names:
+            if name.startswith("venv-%s-" % digest):
+                _remove(os.path.join(WORK, name))
+        os.unlink(lock_path)  # while locked: a session waiting for it sees the inode change
+
+
 @pytest.fixture(scope="session")
 def make_venv(wheel):
-    """``make_venv(*packages, python=sys.executable, with_package=True)``: cached by contents."""
+    """``make_venv(*packages, python=sys.executable, with_package=True)``: cached by contents.
+
+    Named ``venv-<wheel digest>-<key>`` in WORK; the venvs of other wheels are pruned first.
+    """
     with open(wheel, "rb") as f:
         wheel_digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    in_use = _hold(wheel_digest)
+    prune(keep=wheel_digest)
 
     def make(*packages, python=sys.executable, with_package=True):
-        key = hashlib.sha256(repr((wheel_digest, packages, python, with_package)).encode()).hexdigest()[:12]
-        path = os.path.join(WORK, "venv-" + key)
-        venv = _create_venv(path, wheel, packages, python)
+        constraints = constraints_for(packages)
+        key = hashlib.sha256(repr((packages, python, with_package, constraints)).encode()).hexdigest()[:12]
+        path = os.path.join(WORK, "venv-%s-%s" % (wheel_digest, key))
+        venv = _create_venv(path, wheel, packages, python, constraints)
         if not with_package:
             venv.pip("uninstall", "-q", "-y", "sandbox-trust")
         return venv
 
-    return make
+    yield make
+    in_use.close()
 
 
 @pytest.fixture(scope="session")

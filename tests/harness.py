@@ -79,12 +79,15 @@ def pip(python, *args):
     )
 
 
-def new_venv(path, python):
-    """A fresh venv at ``path`` (whatever was there is removed) with an up-to-date pip."""
+def new_venv(path, python, *pip_options):
+    """A fresh venv at ``path`` (whatever was there is removed) with an up-to-date pip.
+
+    ``pip_options``: for that pip install (the tests' ``-c constraints.txt``)."""
     shutil.rmtree(path, ignore_errors=True)
     subprocess.run([python, "-m", "venv", path], check=True)
     venv_python = os.path.join(path, "bin", "python")
-    pip(venv_python, "install", "-q", "--upgrade", "pip")  # pip-system-certs 5 needs pip >= 24.2
+    # pip-system-certs 5 needs pip >= 24.2
+    pip(venv_python, "install", "-q", *pip_options, "--upgrade", "pip")
     return venv_python
 
 

@@ -15,6 +15,20 @@ another module would cost ~610k instructions more at each of those moments (call
 __version__ = "0.1.0"
 
 
+def _quiet_in_cli():
+    """In the sandbox-trust command's own process (console script or -m), the one stderr line stays
+    a debug line: each command reports what it finds itself (status as problems, wait and env in
+    their one line), so a second copy would only repeat it. Called where start-up may warn (the
+    door's CA and cache calls) and by the CLI itself."""
+    import sys
+
+    import _sandbox_trust_boot as boot
+
+    argv = sys.orig_argv
+    if argv[1:2] and argv[1].rpartition("/")[2] == "sandbox-trust" or argv[1:3] == ["-m", "sandbox_trust"]:
+        boot._warned = True
+
+
 def _apply_patch(patch_module):
     """Apply ``sandbox_trust.patches.<patch_module>``: its target module has just been imported."""
     from sandbox_trust import patches
@@ -24,6 +38,7 @@ def _apply_patch(patch_module):
 
 def _open_cache_candidate(path):
     """The full walk of one cache candidate (``_cache.open_candidate``): its fd, None or -1."""
+    _quiet_in_cli()
     from sandbox_trust import _cache
 
     return _cache.open_candidate(path)
@@ -38,6 +53,7 @@ def _directories_signature(base):
 
 def _checked_certificates():
     """The CA, parsed and checked (``_ca.checked_certificates``), or None."""
+    _quiet_in_cli()
     from sandbox_trust import _ca
 
     return _ca.checked_certificates()

@@ -18,7 +18,7 @@ POLL_INTERVAL = 0.005  # seconds; the runtime's own loader polls every 100 ms
 _section = _waits.Section()
 _certificates = None  # the CA once it has landed and parsed
 _waited = False  # a declared CA was waited for once and did not land: never wait again
-_strict_checked = False  # the first client context checked the CA against 3.13's strict rules
+_context_checked = False  # the first client context said what no client (or 3.13+) accepts in the CA
 _refused = False  # OpenSSL refused every certificate of the CA: there is none to add, ever
 _said_reentered = False  # the debug line about a re-entered wait was said (once: it writes to stderr)
 
@@ -186,26 +186,61 @@ def load_into(context, load_verify_locations):
         if found is None:
             return
         load_verify_locations(context, cadata=found.cadata)
-    if not _strict_checked:
-        _check_strict(found)
+    if not _context_checked:
+        _check_at_first_context(found)
 
 
-def _check_strict(found):
-    """Once per process, at the first client context: say why a 3.13+ strict client will fail.
+def unusable(certificate, now):
+    """``(sentence, final)`` when no client accepts ``certificate`` as a CA at ``now`` (UTC text,
+    ``_x509.utc_now()``), else None.
 
-    OpenSSL's own message ("Basic Constraints of CA cert not marked critical") names no culprit.
+    ``final``: waiting cannot fix it (expired, not a CA). The same sentence is ``status``'s
+    problem and the application's one line, so both say the same thing.
     """
-    global _strict_checked
-    _strict_checked = True
-    if sys.version_info < (3, 13):  # VERIFY_X509_STRICT is a default from 3.13 on
-        return
+    if now < certificate.not_before:
+        when = certificate.not_before
+        return "CA certificate %s is not valid before %s" % (certificate.subject, when), False
+    if now > certificate.not_after:
+        return "CA certificate %s expired on %s" % (certificate.subject, certificate.not_after), True
     from sandbox_trust import _x509
 
+    fatal = [issue for issue in _x509.ca_issues(certificate) if not issue.strict_only]
+    if fatal:
+        return (
+            "%s is not a usable CA certificate (%s): every client rejects the servers it signs"
+            % (certificate.subject, "; ".join(describe(issue) for issue in fatal))
+        ), True
+    return None
+
+
+def describe(issue):
+    return "%s %s" % (issue.extension, issue.problem)
+
+
+def _check_at_first_context(found):
+    """Once per process, at the first client context: say why clients will reject the CA.
+
+    OpenSSL loads an expired or not-a-CA certificate without a word and each handshake then fails
+    with CERTIFICATE_VERIFY_FAILED, so the one line names the certificate and what is wrong, as
+    ``status`` does. On 3.13+ also the strict rules: OpenSSL's own message ("Basic Constraints of
+    CA cert not marked critical") names no culprit.
+    """
+    global _context_checked
+    _context_checked = True
+    from sandbox_trust import _x509
+
+    now = _x509.utc_now()
     for der in found.der:
         try:
             certificate = _x509.read_certificate(der)
         except _x509.DERError:
             continue  # OpenSSL accepted it; nothing to explain
+        problem = unusable(certificate, now)
+        if problem:
+            boot.warn("%s (sandbox-trust status explains)" % problem[0])
+            return
+        if sys.version_info < (3, 13):  # VERIFY_X509_STRICT is a default from 3.13 on
+            continue
         issues = _x509.ca_issues(certificate)
         if issues:
             if not boot.settings.repair_ca:

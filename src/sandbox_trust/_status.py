@@ -5,7 +5,6 @@ start uses (settings, planned exports, bundles), so it shows what a start would 
 opinion. Not on the start-up path, so it imports freely.
 """
 
-import datetime
 import hashlib
 import os
 import ssl
@@ -52,7 +51,7 @@ class CAState:
 def inspect_ca(path):
     """Read, parse and judge the CA at ``path`` once (no waiting)."""
     state = CAState(path)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = _x509.utc_now()
     try:
         state.certificates = _cafile.read(path, check=True)
     except _cafile.CAFileError as exc:
@@ -75,26 +74,9 @@ def inspect_ca(path):
         state.error = "OpenSSL refuses the CA in %s (%s)" % (path, exc)
         return state
     for certificate in state.parsed:
-        if now < certificate.not_before:
-            state.error = "CA certificate %s is not valid before %s" % (
-                certificate.subject,
-                iso(certificate.not_before),
-            )
-        elif now > certificate.not_after:
-            state.final = True
-            state.error = "CA certificate %s expired on %s" % (
-                certificate.subject,
-                iso(certificate.not_after),
-            )
-        else:
-            fatal = [issue for issue in _x509.ca_issues(certificate) if not issue.strict_only]
-            if fatal:
-                state.final = True
-                state.error = (
-                    "%s is not a usable CA certificate (%s): every client rejects the servers it signs"
-                    % (certificate.subject, "; ".join(describe(issue) for issue in fatal))
-                )
-        if state.error:
+        problem = _ca.unusable(certificate, now)  # the sentence the application's one line has too
+        if problem:
+            state.error, state.final = problem
             return state
     return state
 
@@ -120,12 +102,7 @@ def strict_enforced():
     return sys.version_info >= (3, 13)
 
 
-def iso(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def describe(issue):
-    return "%s %s" % (issue.extension, issue.problem)
+describe = _ca.describe
 
 
 def normalised_anchor(certificate, settings):
@@ -275,8 +252,8 @@ def collect_status(wait=None):
                 "subject": certificate.subject,
                 "issuer": certificate.issuer,
                 "sha256": hashlib.sha256(certificate.der).hexdigest(),
-                "not_before": iso(certificate.not_before),
-                "not_after": iso(certificate.not_after),
+                "not_before": certificate.not_before,
+                "not_after": certificate.not_after,
                 "extensions": certificate.extensions(),
                 "issues": [issue.as_dict() for issue in issues],
                 "strict_ok": not issues,

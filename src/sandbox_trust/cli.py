@@ -10,8 +10,10 @@ import sys
 import textwrap
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import __version__
+from sandbox_trust import __version__, _quiet_in_cli
 from sandbox_trust._status import collect_status, planned_bundles, wait_for_ca
+
+_quiet_in_cli()  # this process reports what it finds itself: no second copy on stderr
 
 # --- output --------------------------------------------------------------------------------
 
@@ -218,15 +220,24 @@ def cmd_demo(args):
 
 # --- help ------------------------------------------------------------------------------------
 
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell shows for a tool a closed pipe ended
+
 # The README's configuration table, for the top-level help (a test keeps the two the same).
 VARIABLES = (
     ("SANDBOX_CA_CERT", "path of the injected CA (PEM); default %s" % boot.DEFAULT_CA_PATH),
     ("SANDBOX_INTERCEPT_HTTPS", "1: interception is on, so a CA that is not there yet is waited for"),
     ("SANDBOX_TRUST_DISABLE", "1: opt out; nothing is imported beyond the .pth line"),
-    ("SANDBOX_TRUST_TIMEOUT", "seconds to wait for a declared CA; default %g" % boot.DEFAULT_TIMEOUT),
+    (
+        "SANDBOX_TRUST_TIMEOUT",
+        "seconds to wait for a declared CA, 0 to 300 (else the default, with one line); default %g"
+        % boot.DEFAULT_TIMEOUT,
+    ),
     ("SANDBOX_TRUST_DEBUG", "1: one stderr line per decision, tracebacks for internal errors"),
     ("SANDBOX_TRUST_EXPORT_ENV", "0: do not export CA variables for child processes"),
-    ("SANDBOX_TRUST_CACHE_DIR", "where merged bundles go; default ~/.cache/sandbox-trust"),
+    (
+        "SANDBOX_TRUST_CACHE_DIR",
+        "where merged bundles go; default ~/.cache/sandbox-trust, else $TMPDIR/sandbox-trust-UID",
+    ),
     (
         "SANDBOX_TRUST_LAZY_ROOTS",
         "0: client contexts parse default-roots bundles instead of a hashed directory",
@@ -281,7 +292,7 @@ COMMANDS = {
         (
             ("0", "the CA is there and usable"),
             ("1", "timed out, or the CA cannot become usable"),
-            ("2", "usage error (a negative or non-finite --timeout)"),
+            ("2", "usage error (a --timeout that is not a finite number of seconds, 0 or more)"),
         ),
         "SANDBOX_CA_CERT, SANDBOX_TRUST_TIMEOUT (unless --timeout)",
     ),
@@ -353,20 +364,26 @@ def _main_epilog():
     width = max(len(name) for name, _ in VARIABLES)
     lines = ["environment variables (all optional; switches are 1 for on, 0 or unset for off):"]
     lines.extend("  %-*s  %s" % (width, name, meaning) for name, meaning in VARIABLES)
-    lines.append("exit codes: 0 success, 1 see the command's --help, 2 usage error")
+    lines.append(
+        "exit codes: 0 success, 1 see the command's --help, 2 usage error, %d the reader of the "
+        "output went away (a closed pipe, as for a tool SIGPIPE ends)" % EXIT_PIPE_CLOSED
+    )
     lines.append("each command's --help gives its exit codes and the variables it reads")
     return "\n".join(lines)
 
 
 def _timeout(text):
-    """--timeout: seconds, finite and not negative (argparse turns the ValueError into a usage error)."""
-    value = float(text)
-    if not 0.0 <= value < float("inf"):
-        raise ValueError(text)
+    """--timeout: seconds, finite and not negative (argparse makes the error a usage error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            "expected a finite number of seconds, 0 or more (SANDBOX_TRUST_TIMEOUT's own range is "
+            "0 to 300), got %r" % text
+        )
     return value
-
-
-_timeout.__name__ = "timeout"  # argparse names the type in its message: "invalid timeout value"
 
 
 def build_parser():
@@ -391,7 +408,7 @@ def build_parser():
     status = parsers["status"]
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--wait", action="store_true", help="first wait for the CA, as wait does")
-    timeout_help = "seconds (default: SANDBOX_TRUST_TIMEOUT, else %g)" % boot.DEFAULT_TIMEOUT
+    timeout_help = "seconds, 0 or more (default: SANDBOX_TRUST_TIMEOUT, else %g)" % boot.DEFAULT_TIMEOUT
     status.add_argument("--timeout", type=_timeout, metavar="S", help="with --wait: " + timeout_help)
     parsers["wait"].add_argument("--timeout", type=_timeout, metavar="S", help=timeout_help)
     for name in ("install", "uninstall"):
@@ -406,6 +423,22 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run one command; its exit code. A reader that leaves early (``status --json | head``) ends
+    it quietly, as it ends cat: Python ignores SIGPIPE, so the write raises instead."""
+    try:
+        try:
+            return _run(argv)
+        finally:  # --help exits through SystemExit: its buffered text must fail here too, not at exit
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # Nothing more can be written there, and the interpreter's own final flush must not try.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_PIPE_CLOSED
+
+
+def _run(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
