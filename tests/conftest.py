@@ -296,6 +296,81 @@ def run(tmp_path):
 # --- helpers shared by test modules (a test module never imports another) ----------------------
 
 
+CORE_PROBES = (
+    "urllib_request",
+    "http_client",
+    "create_default_context",
+    "bare_sslcontext",
+    "requests",
+    "requests_session",
+    "urllib3",
+    "httpx",
+    "httpx_async",
+    "aiohttp",
+    "websockets",
+    "pip",
+)
+
+
+MORE_PROBES = ("botocore", "tornado", "httpx2", "openai", "grpc", "pip_legacy_certs", "pycurl")
+
+
+@pytest.fixture(scope="module")
+def more_venv(make_venv):
+    return make_venv(*MORE_CLIENTS)
+
+
+class GrpcOrigin:
+    """A gRPC server whose leaf ``origin``'s CA signed; ``url`` in the probes' https:// form."""
+
+    def __init__(self, venv, origin, directory):
+        leaf = origin.ca.issue_cert("localhost", "127.0.0.1")
+        cert, key = os.path.join(directory, "leaf.pem"), os.path.join(directory, "leaf.key")
+        leaf.cert_chain_pems[0].write_to_path(cert)
+        leaf.private_key_pem.write_to_path(key)
+        # The server is not under test: sandbox-trust stays out of it.
+        env = scrubbed_env(directory, SANDBOX_TRUST_DISABLE="1")
+        self.process = subprocess.Popen(
+            [venv.python, harness.script("grpc_server"), cert, key],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self.url = "https://localhost:%d/" % int(self.process.stdout.readline())
+
+    def close(self):
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def grpc_origins(more_venv, intercept, unrelated, tmp_path_factory):
+    origins = {
+        name: GrpcOrigin(more_venv, origin, str(tmp_path_factory.mktemp("grpc-" + name)))
+        for name, origin in (("intercept", intercept), ("unrelated", unrelated))
+    }
+    yield origins
+    for origin in origins.values():
+        origin.close()
+
+
+@pytest.fixture
+def url_of(intercept, unrelated, grpc_origins):
+    """``url_of(client, "intercept" | "unrelated")``: the origin that client talks to."""
+    https = {"intercept": intercept.url, "unrelated": unrelated.url}
+
+    def url_of(client, name):
+        return grpc_origins[name].url if client == "grpc" else https[name]
+
+    return url_of
+
+
 def cli(run, venv, *args, timeout=60, **env):
     """Run ``venv``'s ``sandbox-trust`` console script with a scrubbed environment."""
     return run.command([os.path.join(venv.bin, "sandbox-trust"), *args], timeout=timeout, **env)

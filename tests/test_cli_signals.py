@@ -13,7 +13,8 @@ import subprocess
 
 import pytest
 
-from tests.test_cli import CASES, OPENSSL, MintedOrigin, _mint_with_cryptography, cli, status_json
+from tests.conftest import cli, status_json
+from tests.test_cli import CASES, OPENSSL, MintedOrigin, _mint_with_cryptography
 
 KEY_ONLY = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
 # Two client contexts: the line is the first one's, once per process.

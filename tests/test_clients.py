@@ -2,20 +2,7 @@
 
 import pytest
 
-CORE_PROBES = (
-    "urllib_request",
-    "http_client",
-    "create_default_context",
-    "bare_sslcontext",
-    "requests",
-    "requests_session",
-    "urllib3",
-    "httpx",
-    "httpx_async",
-    "aiohttp",
-    "websockets",
-    "pip",
-)
+from tests.conftest import CORE_PROBES
 
 
 @pytest.mark.parametrize("client", CORE_PROBES)

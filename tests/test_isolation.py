@@ -14,9 +14,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import assert_patch_cycle
+from tests.conftest import GrpcOrigin, assert_patch_cycle
 from tests.harness import SYSTEM_BUNDLE, last_json, script
-from tests.test_more_clients import GrpcOrigin
 
 ISOLATION_PROBES = script("isolation_probe")
 ISOLATION_CLIENTS = ("requests", "httpx", "httpx2", "boto3", "grpcio", "grpcio-health-checking")

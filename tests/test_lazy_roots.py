@@ -21,9 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests import servers
-from tests.conftest import ROOT, scrubbed_env
-from tests.test_clients import CORE_PROBES
-from tests.test_more_clients import MORE_PROBES, grpc_origins, more_venv, url_of  # noqa: F401 - fixtures
+from tests.conftest import CORE_PROBES, MORE_PROBES, ROOT, scrubbed_env
 
 PROBES = os.path.join(ROOT, "tests", "lazy_roots_probes.py")
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
