@@ -12,6 +12,7 @@ Fixtures:
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -290,3 +291,52 @@ def run(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     return Runner(str(home))
+
+
+# --- helpers shared by test modules (a test module never imports another) ----------------------
+
+
+def cli(run, venv, *args, timeout=60, **env):
+    """Run ``venv``'s ``sandbox-trust`` console script with a scrubbed environment."""
+    return run.command([os.path.join(venv.bin, "sandbox-trust"), *args], timeout=timeout, **env)
+
+
+def status_json(run, venv, **env):
+    process = cli(run, venv, "status", "--json", **env)
+    assert "Traceback" not in process.stderr, process.stderr
+    return json.loads(process.stdout), process
+
+
+def _cycle(run, venv, ca_path, patch, **env):
+    # No exported variables: what a context trusts then depends on the patches alone.
+    report, process = run.script(
+        venv, "patch_cycle", patch, SANDBOX_CA_CERT=ca_path, SANDBOX_TRUST_EXPORT_ENV="0", **env
+    )
+    assert process.stderr == ""
+    return report
+
+
+def assert_patch_cycle(run, venv, ca_path, patch):
+    """The generic revert check, for any patch module whose targets ``venv`` has."""
+    opted_out = _cycle(run, venv, ca_path, patch, SANDBOX_TRUST_DISABLE="1")
+    active = _cycle(run, venv, ca_path, patch)
+    if not active["targets"]:  # this version of the library needs no patch: it must replace nothing
+        assert opted_out["declared_is_table"] and active["declared_is_table"], (opted_out, active)
+        return
+    assert not opted_out["patched_at_import"] and opted_out["revert_kept_import_state"], opted_out
+    assert active["patched_at_import"], active
+    # Reverted in the active interpreter: what the opted-out one had all along.
+    assert active["original"] == opted_out["original"]
+    assert active["original_aliases"] == opted_out["original_aliases"]
+    for report in (opted_out, active):
+        assert report["declared_is_table"], "the patch replaces other attributes than patch_cycle.TARGETS"
+        for step in ("applied", "applied_twice", "reverted", "reverted_twice", "reapplied", "reverted_again"):
+            assert report[step], (step, report)
+    if opted_out["has_ca_at_import"] is not None:  # the patches that change what is trusted
+        observed = (
+            opted_out["has_ca_at_import"],
+            active["has_ca_at_import"],
+            active["has_ca_reverted"],
+            active["has_ca_applied"],
+        )
+        assert observed == (False, True, False, True)

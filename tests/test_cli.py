@@ -20,7 +20,7 @@ import time
 import pytest
 
 from tests import servers
-from tests.conftest import Venv, scrubbed_env
+from tests.conftest import Venv, cli, scrubbed_env, status_json
 from tests.harness import ROOT, SYSTEM_BUNDLE, find_python
 
 OPENSSL = shutil.which("openssl")
@@ -90,17 +90,6 @@ LENIENT_CLIENTS = ("botocore", "httpx2", "truststore/pip", "grpc", "pycurl")
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def cli(run, venv, *args, timeout=60, **env):
-    """Run ``venv``'s ``sandbox-trust`` console script with a scrubbed environment."""
-    return run.command([os.path.join(venv.bin, "sandbox-trust"), *args], timeout=timeout, **env)
-
-
-def status_json(run, venv, **env):
-    process = cli(run, venv, "status", "--json", **env)
-    assert "Traceback" not in process.stderr, process.stderr
-    return json.loads(process.stdout), process
 
 
 def openssl(directory, arguments):

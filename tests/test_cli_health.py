@@ -14,16 +14,9 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, Venv
+from tests.conftest import ROOT, Venv, cli, status_json
 from tests.harness import find_python
-from tests.test_cli import (
-    CASES,
-    OPENSSL,
-    MintedOrigin,
-    _mint_with_cryptography,
-    cli,
-    status_json,
-)
+from tests.test_cli import CASES, OPENSSL, MintedOrigin, _mint_with_cryptography
 
 PYTHON312 = find_python("3.12")
 PYTHON313 = find_python("3.13")

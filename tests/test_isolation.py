@@ -14,9 +14,9 @@ import subprocess
 
 import pytest
 
+from tests.conftest import assert_patch_cycle
 from tests.harness import SYSTEM_BUNDLE, last_json, script
 from tests.test_more_clients import GrpcOrigin
-from tests.test_patches import assert_patch_cycle
 
 ISOLATION_PROBES = script("isolation_probe")
 ISOLATION_CLIENTS = ("requests", "httpx", "httpx2", "boto3", "grpcio", "grpcio-health-checking")

@@ -16,8 +16,8 @@ import subprocess
 
 import pytest
 
+from tests.conftest import cli, status_json
 from tests.runtimes import debian_tool
-from tests.test_cli import cli, status_json
 
 ALIAS = "sandbox-trust-"
 

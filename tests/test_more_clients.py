@@ -10,9 +10,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import MORE_CLIENTS, scrubbed_env
+from tests.conftest import MORE_CLIENTS, assert_patch_cycle, scrubbed_env
 from tests.harness import script
-from tests.test_patches import assert_patch_cycle
 
 MORE_PROBES = ("botocore", "tornado", "httpx2", "openai", "grpc", "pip_legacy_certs", "pycurl")
 

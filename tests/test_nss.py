@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
+from tests.conftest import cli, status_json
 from tests.runtimes import debian_tool
-from tests.test_cli import cli, status_json
 
 PREFIX = "sandbox-trust sha256 "
 # As root (CI, this machine) Chromium needs --no-sandbox; the rest keeps it off the network.

@@ -10,42 +10,9 @@ import shutil
 
 import pytest
 
+from tests.conftest import assert_patch_cycle
+
 PATCHES = ("ssl_context", "certifi_bundle", "requests_session")
-
-
-def _cycle(run, venv, ca_path, patch, **env):
-    # No exported variables: what a context trusts then depends on the patches alone.
-    report, process = run.script(
-        venv, "patch_cycle", patch, SANDBOX_CA_CERT=ca_path, SANDBOX_TRUST_EXPORT_ENV="0", **env
-    )
-    assert process.stderr == ""
-    return report
-
-
-def assert_patch_cycle(run, venv, ca_path, patch):
-    """The generic revert check, for any patch module whose targets ``venv`` has."""
-    opted_out = _cycle(run, venv, ca_path, patch, SANDBOX_TRUST_DISABLE="1")
-    active = _cycle(run, venv, ca_path, patch)
-    if not active["targets"]:  # this version of the library needs no patch: it must replace nothing
-        assert opted_out["declared_is_table"] and active["declared_is_table"], (opted_out, active)
-        return
-    assert not opted_out["patched_at_import"] and opted_out["revert_kept_import_state"], opted_out
-    assert active["patched_at_import"], active
-    # Reverted in the active interpreter: what the opted-out one had all along.
-    assert active["original"] == opted_out["original"]
-    assert active["original_aliases"] == opted_out["original_aliases"]
-    for report in (opted_out, active):
-        assert report["declared_is_table"], "the patch replaces other attributes than patch_cycle.TARGETS"
-        for step in ("applied", "applied_twice", "reverted", "reverted_twice", "reapplied", "reverted_again"):
-            assert report[step], (step, report)
-    if opted_out["has_ca_at_import"] is not None:  # the patches that change what is trusted
-        observed = (
-            opted_out["has_ca_at_import"],
-            active["has_ca_at_import"],
-            active["has_ca_reverted"],
-            active["has_ca_applied"],
-        )
-        assert observed == (False, True, False, True)
 
 
 @pytest.mark.parametrize("patch", PATCHES)

@@ -81,9 +81,9 @@ def test_an_interpreter_another_user_swapped_in_is_never_run(run, core_venv, are
 def test_the_same_venv_owned_by_root_is_installed_without_running_its_pth(
     run,
     core_venv,
-    arena,
+    arena,  # noqa: F811 - the fixture
     tmp_path,
-    intercept,  # noqa: F811
+    intercept,
 ):
     marker = str(tmp_path / "ran")
     path, site = _venv(arena, marker)
