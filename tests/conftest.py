@@ -295,6 +295,9 @@ def run(tmp_path):
 
 # --- helpers shared by test modules (a test module never imports another) ----------------------
 
+ISOLATION_PROBES = harness.script("isolation_probe")
+ISOLATION_CLIENTS = ("requests", "httpx", "httpx2", "boto3", "grpcio", "grpcio-health-checking")
+
 
 CORE_PROBES = (
     "urllib_request",

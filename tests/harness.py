@@ -154,3 +154,18 @@ def pth_line():
     """The one line of ``src/sandbox_trust.pth``."""
     with open(PTH_FILE) as f:
         return f.read().strip()
+
+
+def fingerprints(path):
+    """SHA-256 of the DER of every PEM certificate in the file ``path``."""
+    import hashlib
+    import ssl
+
+    with open(path) as f:
+        text = f.read()
+    begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+    return {
+        hashlib.sha256(ssl.PEM_cert_to_DER_cert(begin + block.split(begin, 1)[1] + end)).hexdigest()
+        for block in text.split(end)[:-1]
+        if begin in block
+    }

@@ -7,18 +7,14 @@ the library does on its own (the opted-out run must show it) and the package may
 where the library trusts its default roots (or a user's variable, which export extends).
 """
 
-import hashlib
 import json
-import ssl
 import subprocess
 
 import pytest
 
-from tests.conftest import GrpcOrigin, assert_patch_cycle
-from tests.harness import SYSTEM_BUNDLE, last_json, script
+from tests.conftest import ISOLATION_CLIENTS, ISOLATION_PROBES, GrpcOrigin, assert_patch_cycle
+from tests.harness import SYSTEM_BUNDLE, fingerprints, last_json
 
-ISOLATION_PROBES = script("isolation_probe")
-ISOLATION_CLIENTS = ("requests", "httpx", "httpx2", "boto3", "grpcio", "grpcio-health-checking")
 T, R = "trusted", "rejected"
 
 
@@ -47,17 +43,6 @@ def origins(venv, private, intercept, unrelated, tmp_path_factory):
     yield {"https": [private.url, intercept.url, unrelated.url], "grpc": [origin.url for origin in grpc]}
     for origin in grpc:
         origin.close()
-
-
-def fingerprints(path):
-    with open(path) as f:
-        text = f.read()
-    begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
-    return {
-        hashlib.sha256(ssl.PEM_cert_to_DER_cert(begin + block.split(begin, 1)[1] + end)).hexdigest()
-        for block in text.split(end)[:-1]
-        if begin in block
-    }
 
 
 def isolation_probe(run, venv, client, case, urls, **env):

@@ -14,8 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.harness import PROBES, SYSTEM_BUNDLE, last_json, load_boot, script
-from tests.test_isolation import ISOLATION_PROBES, fingerprints, venv  # noqa: F401 - shared fixtures
+from tests.conftest import ISOLATION_CLIENTS, ISOLATION_PROBES
+from tests.harness import PROBES, SYSTEM_BUNDLE, fingerprints, last_json, load_boot, script
+
+
+@pytest.fixture(scope="module")
+def venv(make_venv):
+    return make_venv(*ISOLATION_CLIENTS)  # test_isolation's venv (cached by its package set)
+
 
 PARENT = script("isolation_parent")
 T, R = "trusted", "rejected"
