@@ -14,9 +14,9 @@ import time
 
 import pytest
 
+from tests.ca_material import CASES, OPENSSL, MintedOrigin, mint_with_cryptography
 from tests.conftest import ROOT, Venv, cli, status_json
 from tests.harness import find_python
-from tests.test_cli import CASES, OPENSSL, MintedOrigin, _mint_with_cryptography
 
 PYTHON312 = find_python("3.12")
 PYTHON313 = find_python("3.13")
@@ -234,7 +234,7 @@ def test_wait_fails_fast_when_waiting_cannot_help(run, core_venv, tmp_path):
     now = datetime.datetime.now(datetime.timezone.utc)
     day = datetime.timedelta(days=1)
     expired = tmp_path / "expired.pem"
-    _mint_with_cryptography(expired, now - 3 * day, now - day)
+    mint_with_cryptography(expired, now - 3 * day, now - day)
     key_only = tmp_path / "key.pem"
     key_only.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
     cases = {str(expired): "expired on", str(key_only): "private key and no certificate"}

@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
+from tests.ca_material import CASES, OPENSSL, MintedOrigin, mint_with_cryptography
 from tests.conftest import cli, status_json
-from tests.test_cli import CASES, OPENSSL, MintedOrigin, _mint_with_cryptography
 
 KEY_ONLY = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
 # Two client contexts: the line is the first one's, once per process.
@@ -34,9 +34,9 @@ def unusable_ca(tmp_path):
         now = datetime.datetime.now(datetime.timezone.utc)
         day = datetime.timedelta(days=1)
         if kind == "expired":
-            _mint_with_cryptography(path, now - 3 * day, now - day)
+            mint_with_cryptography(path, now - 3 * day, now - day)
         elif kind == "not-yet-valid":
-            _mint_with_cryptography(path, now + day, now + 3 * day)
+            mint_with_cryptography(path, now + day, now + 3 * day)
         elif kind == "not-a-ca":
             if not OPENSSL:
                 pytest.skip("the openssl command is needed to mint a CA with cA=FALSE")
