@@ -149,7 +149,7 @@ def _is_lazy_base(path):
     return known
 
 
-def _lazy_roots(context, path):
+def _lazy_roots(context, path, default_file=False):
     """``(hashed directory, DER to load with it)`` instead of the bundle ``path``, or None: eagerly.
 
     OpenSSL asks a directory for a subject only when no certificate of that subject is in the
@@ -158,7 +158,8 @@ def _lazy_roots(context, path):
     context that holds nothing else, and after another hashed directory only with the certificates
     of the subjects both hold (where they differ) loaded eagerly (docs/design.md, "Lazy roots").
     """
-    if not boot.settings.lazy_roots or not path or not _is_lazy_base(path):
+    # ``default_file``: the file set_default_verify_paths reads is default roots by definition.
+    if not boot.settings.lazy_roots or not path or not (default_file or _is_lazy_base(path)):
         return None
     try:
         from sandbox_trust import _ca, _hashed_dirs
@@ -385,7 +386,7 @@ def set_default_verify_paths(self):
     else:
         cafile, capath = user  # what stock reads at this call, not the snapshot exported for children
     current = _current_bundle(cafile) if cafile else cafile
-    lazy = _lazy_roots(self, current)
+    lazy = _lazy_roots(self, current, default_file=True)
     if lazy is None and (user is not None or current != cafile):
         # OpenSSL's default paths by hand: the user's values, or a bundle of ours whose base changed
         # (the current bundle); a file that cannot be loaded is skipped, as OpenSSL skips it.
