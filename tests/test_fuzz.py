@@ -11,6 +11,7 @@ import math
 import os
 import re
 import ssl
+import sys
 import types
 
 import pytest
@@ -18,8 +19,10 @@ import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.harness import load_source, pth_line
+from tests.harness import SRC, load_source, pth_line
 
+# _cafile imports sandbox_trust._der: this checkout's, never an installed copy (the runner has none).
+sys.path.insert(0, SRC)
 pem = load_source("sandbox_trust_fuzz_cafile", os.path.join("sandbox_trust", "_cafile.py"))
 boot = load_source("sandbox_trust_fuzz_boot", "_sandbox_trust_boot.py")
 
