@@ -6,7 +6,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 
 from tests import servers
 
@@ -80,7 +79,7 @@ def openssl_field(path, *args):
     ).stdout.strip()
 
 
-class MintedOrigin:
+class MintedOrigin(servers.ServedOrigin):
     """A CA minted by the ``openssl`` command with exactly ``extensions``, a leaf it signs, a server."""
 
     def __init__(self, directory, name, extensions):
@@ -122,17 +121,7 @@ class MintedOrigin:
         context.load_cert_chain(
             os.path.join(self.directory, name + ".leaf.pem"), os.path.join(self.directory, name + ".leaf.key")
         )
-        self._server = servers.TLSServer(("127.0.0.1", 0), context)
-        self.port = self._server.server_address[1]
-        self.url = "https://localhost:%d/" % self.port
-
-    def __enter__(self):
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(context)
 
     def handshake(self, strict):
         """``None`` when a client trusting only this CA verifies the server, else OpenSSL's reason."""

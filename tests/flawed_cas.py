@@ -8,7 +8,6 @@ the CA in the chain the server sends.
 import datetime
 import os
 import ssl
-import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -143,7 +142,7 @@ def pem(*certificates):
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
 
 
-class FlawedOrigin:
+class FlawedOrigin(servers.ServedOrigin):
     """A local HTTPS origin whose leaf ``ca`` signed: ``url``, ``ca_path`` (PEM of the CA alone).
 
     ``send_ca``: the server sends the CA after its leaf, as some interceptors do; ``intermediates``:
@@ -175,14 +174,4 @@ class FlawedOrigin:
             )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(chain, key_path)
-        self._server = servers.TLSServer(("127.0.0.1", 0), context)
-        self.port = self._server.server_address[1]
-        self.url = "https://%s:%d/" % (hostname, self.port)
-
-    def __enter__(self):
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(context, hostname)

@@ -63,7 +63,24 @@ class TLSServer(http.server.ThreadingHTTPServer):
         pass
 
 
-class Origin:
+class ServedOrigin:
+    """A ``TLSServer`` on a loopback port, served by a thread while in ``with``: the origins' base."""
+
+    def _serve(self, context, hostname="localhost"):
+        self._server = TLSServer(("127.0.0.1", 0), context)
+        self.port = self._server.server_address[1]
+        self.url = "https://%s:%d/" % (hostname, self.port)
+
+    def __enter__(self):
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class Origin(ServedOrigin):
     """``with Origin(directory) as origin``: ``origin.url``, ``origin.ca_path`` (PEM of its CA)."""
 
     def __init__(self, directory, hostname="localhost"):
@@ -74,15 +91,4 @@ class Origin:
         leaf = self.ca.issue_cert(hostname, "127.0.0.1")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         leaf.configure_cert(context)
-        self._server = TLSServer(("127.0.0.1", 0), context)
-        self.port = self._server.server_address[1]
-        self.url = "https://%s:%d/" % (hostname, self.port)
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(context, hostname)

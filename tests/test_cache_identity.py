@@ -55,6 +55,11 @@ CHANGES = [
 ]
 
 
+def _curl_outcomes(run, venv, env, origins):
+    """``{url: outcome}`` of a curl child of ``venv``'s Python for each origin, under ``env``."""
+    return {origin.url: run.probe(venv, "child_curl", origin.url, **env)[0] for origin in origins}
+
+
 @pytest.mark.parametrize("change", CHANGES)
 def test_a_changed_ssl_cert_dir_changes_the_exported_bundle(run, core_venv, intercept, unrelated, private, tmp_path, change):
     if shutil.which("curl") is None or shutil.which("openssl") is None:
@@ -80,10 +85,7 @@ def test_a_changed_ssl_cert_dir_changes_the_exported_bundle(run, core_venv, inte
     }
 
     def outcomes(**extra):
-        return {
-            url: run.probe(core_venv, "child_curl", url, **dict(env, **extra))[0]
-            for url in (old.url, new.url, intercept.url)
-        }
+        return _curl_outcomes(run, core_venv, dict(env, **extra), (old, new, intercept))
 
     first = outcomes()
     assert [first[old.url], first[new.url], first[intercept.url]] == ["trusted", "rejected", "trusted"], first
@@ -137,10 +139,7 @@ def test_a_changed_ssl_cert_file_changes_the_exported_bundle(run, core_venv, int
     }
 
     def outcomes(**extra):
-        return {
-            url: run.probe(core_venv, "child_curl", url, **dict(env, **extra))[0]
-            for url in (old.url, new.url, intercept.url)
-        }
+        return _curl_outcomes(run, core_venv, dict(env, **extra), (old, new, intercept))
 
     first = outcomes()
     assert [first[old.url], first[new.url], first[intercept.url]] == ["trusted", "rejected", "trusted"], first

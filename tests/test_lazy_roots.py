@@ -12,7 +12,6 @@ import os
 import shutil
 import ssl
 import subprocess
-import threading
 
 import pytest
 from cryptography import x509
@@ -85,7 +84,7 @@ def mint(subject, issuer=None, ca=True, hostname=None, key_usage=True):
     return Minted(builder.sign(signer_key, hashes.SHA256()), key)
 
 
-class Origin:
+class Origin(servers.ServedOrigin):
     """A local TLS origin serving ``leaf`` with ``chain`` (intermediates) after it."""
 
     def __init__(self, directory, leaf, chain=()):
@@ -103,16 +102,7 @@ class Origin:
             )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certfile, keyfile)
-        self._server = servers.TLSServer(("127.0.0.1", 0), context)
-        self.url = "https://localhost:%d/" % self._server.server_address[1]
-
-    def __enter__(self):
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(context)
 
 
 # --- helpers ---------------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ Where and how they are stored is ``_cache``'s; this module says what goes in the
 import os
 
 import _sandbox_trust_boot as boot
-from sandbox_trust import _cache
-from sandbox_trust import _cafile
+from sandbox_trust import _cache, _cafile
 from sandbox_trust._cafile import END, CAFileError, der_to_pem, parse_pem
 
 MAX_BASE_BYTES = 16 << 20  # a public bundle is ~220 KB; anything this big is not one
