@@ -15,21 +15,20 @@ from tests.hardening import assert_quiet, probe
 
 @pytest.fixture
 def same_size_origins(tmp_path):
-    """Two origins whose CA PEM files have the same size (a rotation that keeps the size)."""
+    """Two origins whose CA PEM files have the same size (a rotation that keeps the size).
+
+    Key and signature lengths vary, so the shorter file is padded with newlines after its END line
+    (text outside the PEM block, as a real CA file may carry): sizes equal on every run.
+    """
     origins = []
     try:
-        (tmp_path / "first").mkdir()
-        first = servers.Origin(tmp_path / "first").__enter__()
-        origins.append(first)
-        size = os.path.getsize(first.ca_path)
-        for attempt in range(50):
-            (tmp_path / str(attempt)).mkdir()
-            other = servers.Origin(tmp_path / str(attempt))
-            if os.path.getsize(other.ca_path) == size:
-                origins.append(other.__enter__())
-                break
-            other._server.server_close()
-        assert len(origins) == 2, "no two CAs of the same size in 50 tries"
+        for name in ("first", "second"):
+            (tmp_path / name).mkdir()
+            origins.append(servers.Origin(tmp_path / name).__enter__())
+        size = max(os.path.getsize(origin.ca_path) for origin in origins)
+        for origin in origins:
+            with open(origin.ca_path, "ab") as f:
+                f.write(b"\n" * (size - os.path.getsize(origin.ca_path)))
         yield origins
     finally:
         for origin in origins:
