@@ -179,6 +179,10 @@ def internal_error(where):
     exc = sys.exc_info()[1]
     if exc is passing:
         raise  # the exception our caller is handling
+    import sandbox_trust  # an error path: the door, to ask whether the app's signal handler raised it
+
+    if sandbox_trust._raised_by_app(exc):
+        raise
     warn("internal error in %s: %s: %s (SANDBOX_TRUST_DEBUG=1 shows more)" % (where, type(exc).__name__, exc))
     if settings.debug:
         import traceback

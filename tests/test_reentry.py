@@ -164,3 +164,44 @@ def test_a_stderr_that_makes_a_context_while_the_hashed_directory_is_built(
     assert (result["inner"], result["outer"]) == ("trusted", "trusted"), (result, process.stderr)
     assert result["inner_seconds"] < AT_ONCE, result
     assert len(stderr_lines(process)) == 1 and "refusing cache directory" in process.stderr, process.stderr
+
+
+CAUGHT_BETWEEN_WAITS = """
+import os, signal, sys
+import _sandbox_trust_boot as boot
+
+class Deadline(Exception):
+    pass
+
+def handler(signum, frame):
+    raise Deadline("the app's deadline")
+
+signal.signal(signal.SIGUSR1, handler)
+try:
+    try:  # our code, not a wait: the handler runs at the next bytecode, inside this try
+        os.kill(os.getpid(), signal.SIGUSR1)
+        sum(range(1000))
+    except Exception:
+        boot.internal_error("a step of ours")
+    print("swallowed")
+except Deadline:
+    print("passed on")
+try:
+    try:
+        raise ValueError("a bug of ours")
+    except Exception:
+        boot.internal_error("a step of ours")
+    print("reported")
+except ValueError:
+    print("raised")
+"""
+
+
+def test_a_signal_handlers_exception_between_waits_reaches_the_app(run, core_venv, intercept):
+    """Outside any wait too: the handler's exception passes; an error of ours is still one line."""
+    process = run(core_venv, ["-c", CAUGHT_BETWEEN_WAITS], SANDBOX_CA_CERT=intercept.ca_path)
+    assert process.stdout.split() == ["passed", "on", "reported"], process.stdout + process.stderr
+    assert stderr_lines(process) == [
+        "sandbox-trust: internal error in a step of ours: ValueError: a bug of ours "
+        "(SANDBOX_TRUST_DEBUG=1 shows more)"
+    ], process.stderr

@@ -29,6 +29,13 @@ def _quiet_in_cli():
         boot._warned = True
 
 
+def _raised_by_app(exc):
+    """True when ``exc`` came from the app's signal handler (``_waits.raised_by_app``)."""
+    from sandbox_trust import _waits
+
+    return _waits.raised_by_app(exc)
+
+
 def _apply_patch(patch_module):
     """Apply ``sandbox_trust.patches.<patch_module>``: its target module has just been imported."""
     from sandbox_trust import patches

@@ -10,7 +10,8 @@ is written to. Two promises hold for it (docs/design.md, "Waiting for a declared
 - An exception raised into a wait is the app's (a deadline's ``TimeoutError`` from a SIGALRM
   handler, ``KeyboardInterrupt``): it propagates unchanged, and is recorded in
   ``boot.passing`` so that the handlers containing our own errors (``boot.internal_error``)
-  re-raise it instead of reporting it.
+  re-raise it instead of reporting it; one a signal handler raises while our code runs between
+  two waits is recognised by the handler's frame in its traceback (``raised_by_app``).
 
 ``_thread``, not ``threading``: ``import ssl`` must stay cheap.
 """
@@ -29,6 +30,28 @@ def _waiting(call, *args):
     except BaseException as exc:
         boot.passing = exc
         raise
+
+
+def raised_by_app(exc):
+    """True when a Python signal handler raised ``exc``: the app's, whichever of our lines it
+    interrupted (between two sleeps as well as inside one). Its frame is in the traceback."""
+    import signal
+
+    codes = set()
+    for signum in signal.valid_signals():
+        try:
+            handler = signal.getsignal(signum)
+        except (ValueError, OSError):
+            continue
+        code = getattr(getattr(handler, "__func__", handler), "__code__", None)
+        if code is not None:
+            codes.add(code)
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code in codes:
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def sleep(seconds):
