@@ -85,10 +85,12 @@ _ENVIRON_BYTES = getattr(os.environ, "_data", None) if os.name == "posix" else N
 # ``os.environ.get(name)``, read from the bytes dict as os.environ itself does (same key, same
 # decoding) but without its Python-level calls: os.environ answers a miss by raising and catching
 # a KeyError, and start-up asks about ~30 names, most of them unset (docs/design.md, "Startup").
+# Names are this package's ASCII constants, the same bytes in every filesystem encoding: a plain
+# ``encode()`` skips the codec lookup (values are decoded as os.environ decodes them).
 def getenv(name):
     if _ENVIRON_BYTES is None:
         return os.environ.get(name)
-    value = _ENVIRON_BYTES.get(name.encode(_FS_ENCODING, "surrogateescape"))
+    value = _ENVIRON_BYTES.get(name.encode())
     return None if value is None else value.decode(_FS_ENCODING, "surrogateescape")
 
 
@@ -99,10 +101,9 @@ def setenv(values):
         os.environ.update(values)
         return
     for name, value in values.items():
-        os.putenv(name, value)
-        _ENVIRON_BYTES[name.encode(_FS_ENCODING, "surrogateescape")] = value.encode(
-            _FS_ENCODING, "surrogateescape"
-        )
+        key, data = name.encode(), value.encode(_FS_ENCODING, "surrogateescape")
+        os.putenv(key, data)  # bytes: putenv encodes nothing again
+        _ENVIRON_BYTES[key] = data
 
 
 # types.SimpleNamespace, without importing types: creating a class at start costs more than the
@@ -174,20 +175,16 @@ passing = None
 
 
 # Report the exception being handled; sandbox-trust never raises into its host (except to hand on
-# ``passing``: the app's exception, unchanged).
+# ``passing`` or another exception of the app's own, unchanged). An error path: the report's code
+# is in the package.
 def internal_error(where):
     exc = sys.exc_info()[1]
     if exc is passing:
         raise  # the exception our caller is handling
-    import sandbox_trust  # an error path: the door, to ask whether the app's signal handler raised it
+    import sandbox_trust
 
-    if sandbox_trust._raised_by_app(exc):
+    if sandbox_trust._report_internal_error(exc, where):  # the app's signal handler raised it
         raise
-    warn("internal error in %s: %s: %s (SANDBOX_TRUST_DEBUG=1 shows more)" % (where, type(exc).__name__, exc))
-    if settings.debug:
-        import traceback
-
-        traceback.print_exc()
 
 
 # --- what was exported, for readers in this process and for children ---------------------------
@@ -260,18 +257,6 @@ def original(name, get=None):
     value = (get or getenv)(name)
     entry = export_record.get(name)
     return entry[0] if entry is not None and value == entry[1] else value
-
-
-# Put back what the variables held before any ancestor exported them (this process opted out).
-def restore_inherited():
-    for name in tuple(export_record):
-        value = original(name)
-        del export_record[name]
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    os.environ.pop(RECORD_VARIABLE, None)
 
 
 # --- the post-import hook --------------------------------------------------------------------
@@ -552,13 +537,13 @@ def planned_exports(environ=None, values=None):
 # caller hands over its ``certificates``) and ``sandbox_trust._bundles`` builds what is missing.
 # Runs once per process: at start when the CA is there, else when it lands. What it exported is
 # recorded in ``export_record`` and, for children, in RECORD_VARIABLE.
-def export_environment(certificates=None):
+def export_environment(certificates=None, ca_signature=None):
     global _exported
     if not settings.export or _exported:
         return False
     _exported = True
     try:
-        ca_signature = file_signature(settings.ca_path)
+        ca_signature = ca_signature or file_signature(settings.ca_path)
     except OSError:  # gone since the .pth looked: nothing to export
         return False
     resolved = {}
@@ -632,7 +617,9 @@ def boot():
     _booted = True
     try:
         if settings.disabled:  # the .pth imports us then only when a parent exported variables
-            restore_inherited()
+            import sandbox_trust
+
+            sandbox_trust._restore_inherited()
             return
         if not os.path.isabs(settings.ca_path):
             # After a chdir (or in a child started elsewhere) it would name another file.
@@ -640,7 +627,11 @@ def boot():
             return
         if settings.timeout_problem and settings.declared:  # the timeout matters only then
             warn(settings.timeout_problem)
-        present = os.path.exists(settings.ca_path)
+        try:  # the CA's identity, for the cache index too: one stat at start
+            ca_signature = file_signature(settings.ca_path)
+        except OSError:
+            ca_signature = None
+        present = ca_signature is not None
         if settings.debug:  # the lines' code is loaded only then (docs/design.md, "Startup")
             import sandbox_trust
 
@@ -649,7 +640,7 @@ def boot():
             return
         install_hook()
         if present:
-            export_environment()
+            export_environment(ca_signature=ca_signature)
         elif settings.export:  # a child started before the CA lands waits for it (docs/design.md)
             import sandbox_trust
 

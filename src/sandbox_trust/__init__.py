@@ -29,11 +29,27 @@ def _quiet_in_cli():
         boot._warned = True
 
 
-def _raised_by_app(exc):
-    """True when ``exc`` came from the app's signal handler (``_waits.raised_by_app``)."""
+def _report_internal_error(exc, where):
+    """Report an error of sandbox-trust's, or True for one the app raised (``_waits.report``)."""
     from sandbox_trust import _waits
 
-    return _waits.raised_by_app(exc)
+    return _waits.report(exc, where)
+
+
+def _restore_inherited():
+    """Put back what the variables held before any ancestor exported them (this process opted out)."""
+    import os
+
+    import _sandbox_trust_boot as boot
+
+    for name in tuple(boot.export_record):
+        value = boot.original(name)
+        del boot.export_record[name]
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    os.environ.pop(boot.RECORD_VARIABLE, None)
 
 
 def _apply_patch(patch_module):

@@ -94,3 +94,18 @@ class Section:
             self._lock = _thread.RLock()
             self._owner = None
             self._depth = 0
+
+
+def report(exc, where):
+    """Say ``exc``, an error of sandbox-trust's in ``where``, in the one stderr line (the traceback
+    too in debug); True instead, saying nothing, when the app's signal handler raised it
+    (``raised_by_app``): ``boot.internal_error`` re-raises it then."""
+    if raised_by_app(exc):
+        return True
+    boot.warn("internal error in %s: %s: %s (SANDBOX_TRUST_DEBUG=1 shows more)" % (where, type(exc).__name__, exc))
+    if boot.settings.debug:
+        import sys
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    return False

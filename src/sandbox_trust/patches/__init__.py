@@ -50,6 +50,25 @@ class Patch:
                 setattr(owner, name, saved)
 
 
+def openssl_user_paths():
+    """``(SSL_CERT_FILE, SSL_CERT_DIR)`` as the user had them (None: unset), or None when the
+    process environment holds no export of ours there.
+
+    OpenSSL reads both at every ``set_default_verify_paths``, from the process environment (not a
+    swapped ``os.environ``), where SSL_CERT_FILE holds the merged bundle exported for children: a
+    snapshot of its base when it was built, and for pyOpenSSL a bundle that would give a server the
+    CA. The ssl and pyOpenSSL patches load what stock would load from these values instead, at each
+    call, so a bundle rewritten since is seen as stock sees it (docs/design.md, "Isolation").
+
+    Here, beside ``Patch``, not in ``_environment``: every patch imports this module anyway, and a
+    module of its own would cost ~550k instructions at every ``import ssl`` (callgrind, 3.11).
+    """
+    cafile, capath = boot.original("SSL_CERT_FILE"), boot.original("SSL_CERT_DIR")
+    if cafile == boot.getenv("SSL_CERT_FILE") and capath == boot.getenv("SSL_CERT_DIR"):
+        return None
+    return cafile, capath
+
+
 def _module(name):
     module = "sandbox_trust.patches." + name
     __import__(module)  # not importlib.import_module: importlib/__init__ is not loaded at start

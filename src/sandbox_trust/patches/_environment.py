@@ -23,22 +23,6 @@ def visible(name):
     return None if introduced(name) else os.environ.get(name)
 
 
-def openssl_user_paths():
-    """``(SSL_CERT_FILE, SSL_CERT_DIR)`` as the user had them (None: unset), or None when the
-    process environment holds no export of ours there.
-
-    OpenSSL reads both at every ``set_default_verify_paths``, from the process environment (not a
-    swapped ``os.environ``), where SSL_CERT_FILE holds the merged bundle exported for children: a
-    snapshot of its base when it was built, and for pyOpenSSL a bundle that would give a server the
-    CA. The ssl and pyOpenSSL patches load what stock would load from these values instead, at each
-    call, so a bundle rewritten since is seen as stock sees it (docs/design.md, "Isolation").
-    """
-    cafile, capath = boot.original("SSL_CERT_FILE"), boot.original("SSL_CERT_DIR")
-    if cafile == boot.getenv("SSL_CERT_FILE") and capath == boot.getenv("SSL_CERT_DIR"):
-        return None
-    return cafile, capath
-
-
 def add_ca(context):
     """Add the CA to ``context``: for a reader whose own rules chose roots the funnel does not know."""
     from sandbox_trust import _ca  # only when such a reader runs

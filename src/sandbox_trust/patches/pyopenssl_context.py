@@ -6,7 +6,7 @@ environment: the merged bundle exported for children, CA included. A server veri
 certificates with ``Context.set_default_verify_paths()`` would then accept one issued by the CA.
 
 So ``Context.set_default_verify_paths`` loads what stock pyOpenSSL loads from the user's own
-values (``_environment.openssl_user_paths``): their SSL_CERT_FILE, else the compiled-in default
+values (``patches.openssl_user_paths``): their SSL_CERT_FILE, else the compiled-in default
 file, skipped silently when it cannot be loaded; their SSL_CERT_DIR, else the compiled-in default
 directory; and pyOpenSSL's own fallback (the distributions' bundle paths) for cryptography's
 manylinux wheels, whose compiled-in paths do not exist, decided on the user's values as pyOpenSSL
@@ -22,7 +22,7 @@ import os
 from OpenSSL import SSL
 
 import _sandbox_trust_boot as boot
-from sandbox_trust.patches import Patch, _environment
+from sandbox_trust.patches import Patch, openssl_user_paths
 
 _STATE = "_sandbox_trust_state"  # on a Context: one of the three below
 _DEFAULTS = "defaults"  # loaded the default paths: a client connection of it adds the CA
@@ -69,7 +69,7 @@ def _load_as_stock(context, cafile, capath):
 def set_default_verify_paths(self):
     user = None
     try:
-        user = _environment.openssl_user_paths()
+        user = openssl_user_paths()
     except Exception:
         boot.internal_error("reading the user's OpenSSL paths for pyOpenSSL")
     if user is None:

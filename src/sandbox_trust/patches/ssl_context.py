@@ -24,23 +24,17 @@ import ssl
 import sys
 
 import _sandbox_trust_boot as boot
-from sandbox_trust.patches import Patch, _environment
+from sandbox_trust.patches import Patch, openssl_user_paths
 
 _CERTIFI_BUNDLE_SUFFIX = os.sep + os.path.join("certifi", "cacert.pem")
 
 
-def _default_root_locations():
-    """Files and directories that hold the default public roots on this machine."""
-    paths = set(boot.SYSTEM_BUNDLE_CANDIDATES)
-    paths.update(("/etc/ssl/certs", "/etc/pki/tls/certs"))
-    defaults = ssl.get_default_verify_paths()
-    paths.update(filter(None, (defaults.openssl_cafile, defaults.openssl_capath)))
-    return frozenset(paths)
-
-
-_DEFAULT_ROOT_LOCATIONS = _default_root_locations()
 # OpenSSL's compiled-in defaults and the variables that override them, read at each call as it does.
 _CAFILE_ENV, _OPENSSL_CAFILE, _CAPATH_ENV, _OPENSSL_CAPATH = _ssl.get_default_verify_paths()
+# Files and directories that hold the default public roots on this machine.
+_DEFAULT_ROOT_LOCATIONS = frozenset(
+    boot.SYSTEM_BUNDLE_CANDIDATES + ("/etc/ssl/certs", "/etc/pki/tls/certs", _OPENSSL_CAFILE, _OPENSSL_CAPATH)
+)
 
 
 def loads_default_roots(cafile, capath):
@@ -336,8 +330,8 @@ def _load_for_server(context, cafile=None, capath=None, cadata=None):
 def user_default_paths():
     """``(cafile, capath)`` that stock ``set_default_verify_paths`` reads now: the user's values,
     else OpenSSL's compiled-in defaults; None when no export of ours is in the way (see
-    ``_environment.openssl_user_paths``)."""
-    user = _environment.openssl_user_paths()
+    ``patches.openssl_user_paths``)."""
+    user = openssl_user_paths()
     if user is None:
         return None
     cafile, capath = user
