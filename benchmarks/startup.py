@@ -9,7 +9,7 @@ import concurrent.futures
 import re
 import subprocess
 
-from lab import DEFAULT_CA_PATH, PTH_LINE, ROOT, log, scrubbed_env
+from lab import DEFAULT_CA_PATH, GATE_SOURCE, PTH_LINE, ROOT, log, scrubbed_env
 
 COMMANDS = {
     "pass": "pass",
@@ -24,7 +24,8 @@ TRUSTSTORE_PREFIX = "import truststore;truststore.inject_into_ssl();"
 INSTALLS = {
     "none": ((), None),
     "empty .pth": ((), {"zz.pth": ""}),
-    ".pth line alone": ((), {"sandbox_trust.pth": PTH_LINE + "\n"}),
+    # The .pth and the gate it imports, without the boot module: what a start with nothing to do runs.
+    ".pth line alone": ((), {"sandbox_trust.pth": PTH_LINE + "\n", "_sandbox_trust_gate.py": GATE_SOURCE}),
     "sandbox-trust": (("sandbox-trust",), None),
     "pip-system-certs 5.3": (("pip-system-certs",), None),
     "certifi-linux 1.1": (("certifi-linux",), None),
@@ -32,9 +33,16 @@ INSTALLS = {
 }
 
 _CA = DEFAULT_CA_PATH
+# The checks inline in the .pth line, as shipped until the gate module replaced them (docs/design.md).
+INLINE_LINE = (
+    "import os;(e('SANDBOX_TRUST_EXPORTED')if'1'==(e:=os.getenv)('SANDBOX_TRUST_DISABLE')else "
+    "e('SANDBOX_INTERCEPT_HTTPS')or os.path.exists(e('SANDBOX_CA_CERT')or'%s'))and "
+    "__import__('_sandbox_trust_boot')" % _CA
+)
 # Equivalent spellings of the .pth gate, measured where the gate decides "nothing to do".
 PTH_VARIANTS = {
-    "repo line": PTH_LINE,
+    "repo line (import _sandbox_trust_gate)": PTH_LINE,
+    "the checks inline (the former line)": INLINE_LINE,
     "os.access(path, 0)": (
         "import os;e=os.environ.get;'1'!=e('SANDBOX_TRUST_DISABLE')and('1'==e('SANDBOX_INTERCEPT_HTTPS')"
         "or os.access(e('SANDBOX_CA_CERT')or'%s',0))and __import__('_sandbox_trust_boot').boot()" % _CA
@@ -48,7 +56,6 @@ PTH_VARIANTS = {
         "import os;g=os.getenv;'1'!=g('SANDBOX_TRUST_DISABLE')and('1'==g('SANDBOX_INTERCEPT_HTTPS')"
         "or os.path.exists(g('SANDBOX_CA_CERT')or'%s'))and __import__('_sandbox_trust_boot').boot()" % _CA
     ),
-    "gate module (import _stb_gate)": "import _stb_gate",
     "import boot module always": "import _sandbox_trust_boot as b;b.boot()",
     "'import os' alone (exec floor)": "import os",
     "'import os' + an empty module (import floor)": "import os;__import__('_stb_empty')",
@@ -58,19 +65,12 @@ FLOOR_VARIANTS = {
     "nothing to do": "'import os' alone (exec floor)",
     "CA present": "'import os' + an empty module (import floor)",
 }
-GATE_MODULE = (
-    "import os\n"
-    "e = os.environ.get\n"
-    "if e('SANDBOX_TRUST_DISABLE') != '1' and (e('SANDBOX_INTERCEPT_HTTPS') == '1'\n"
-    "        or os.path.exists(e('SANDBOX_CA_CERT') or %r)):\n"
-    "    __import__('_sandbox_trust_boot').boot()\n" % _CA
-)
 
 
 def variant_files(name):
     files = {"sandbox_trust.pth": PTH_VARIANTS[name] + "\n"}
-    if "_stb_gate" in PTH_VARIANTS[name]:
-        files["_stb_gate.py"] = GATE_MODULE
+    if "_sandbox_trust_gate" in PTH_VARIANTS[name]:
+        files["_sandbox_trust_gate.py"] = GATE_SOURCE
     if "_stb_empty" in PTH_VARIANTS[name]:
         files["_stb_empty.py"] = ""
     if "import _sandbox_trust_boot" in PTH_VARIANTS[name]:

@@ -507,6 +507,18 @@ def test_uninstall_venv_undoes_install_venv(run, core_venv, plain_venv, wheel, i
     before = sorted(set(os.listdir(plain_venv.site_packages)) - {"__pycache__"})
     assert cli(run, core_venv, "install", "--venv", plain_venv.path).returncode == 0
     assert run.probe(plain_venv, "urllib_request", intercept.url, **ca)[0] == "trusted"
+    # Both startup files (3.15 runs the .start, older versions the .pth) and both modules, as pip's.
+    for name in (
+        "sandbox_trust.pth",
+        "sandbox_trust.start",
+        "_sandbox_trust_gate.py",
+        "_sandbox_trust_boot.py",
+    ):
+        with (
+            open(os.path.join(core_venv.site_packages, name)) as a,
+            open(os.path.join(plain_venv.site_packages, name)) as b,
+        ):
+            assert a.read() == b.read(), name
     for attempt in (1, 2):  # idempotent: nothing left to remove is success
         process = cli(run, core_venv, "uninstall", "--venv", plain_venv.path)
         assert process.returncode == 0, process.stderr

@@ -19,7 +19,7 @@ import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.harness import SRC, load_source, pth_line
+from tests.harness import SRC, load_source
 
 # _cafile imports sandbox_trust._der: this checkout's, never an installed copy (the runner has none).
 sys.path.insert(0, SRC)
@@ -333,11 +333,12 @@ def test_getenv_agrees_with_os_environ(changes, through_boot):
                 os.environ[name] = value
 
 
-# --- the .pth line and the boot module cannot drift --------------------------------------------
+# --- the start-up gate and the boot module cannot drift ---------------------------------------
 
-PTH_LINE = pth_line()
-# The switches the line tests before importing the boot module, and the settings attribute of each.
-PTH_SWITCHES = {
+with open(os.path.join(SRC, "_sandbox_trust_gate.py")) as _f:
+    GATE_SOURCE = _f.read()
+# The switches the gate tests before importing the boot module, and the settings attribute of each.
+GATE_SWITCHES = {
     "SANDBOX_TRUST_DISABLE": "disabled",
     "SANDBOX_INTERCEPT_HTTPS": "declared",
     "SANDBOX_CA_CERT": "ca_path",
@@ -345,27 +346,37 @@ PTH_SWITCHES = {
 }
 
 
-def _pth_strings():
-    return {node.value for node in ast.walk(ast.parse(PTH_LINE)) if isinstance(node, ast.Constant)}
+def _gate_strings():
+    return {node.value for node in ast.walk(ast.parse(GATE_SOURCE)) if isinstance(node, ast.Constant)}
 
 
-def test_pth_line_names_the_boot_modules_constants():
-    strings = _pth_strings()
+def test_both_startup_files_name_the_gate():
+    """The .pth's one line imports the gate; the .start's one entry point resolves to it (PEP 829)."""
+    with open(os.path.join(SRC, "sandbox_trust.pth")) as f:
+        assert f.read() == "import _sandbox_trust_gate\n"
+    with open(os.path.join(SRC, "sandbox_trust.start")) as f:
+        assert f.read() == "_sandbox_trust_gate:start\n"
+    tree = ast.parse(GATE_SOURCE)
+    assert [node.name for node in tree.body if isinstance(node, ast.FunctionDef)] == ["start"]
+
+
+def test_gate_names_the_boot_modules_constants():
+    strings = _gate_strings()
     assert boot.DEFAULT_CA_PATH in strings
     assert boot.RECORD_VARIABLE in strings
-    assert {s for s in strings if s.startswith("SANDBOX_")} == set(PTH_SWITCHES)
-    # Each name the line reads is the one read_settings reads for that switch.
+    assert {s for s in strings if s.startswith("SANDBOX_")} == set(GATE_SWITCHES)
+    # Each name the gate reads is the one read_settings reads for that switch.
     assert boot.read_settings({"SANDBOX_TRUST_DISABLE": "1"}).disabled
     assert boot.read_settings({"SANDBOX_INTERCEPT_HTTPS": "1"}).declared
     assert boot.read_settings({"SANDBOX_CA_CERT": "/elsewhere.pem"}).ca_path == "/elsewhere.pem"
 
 
-def run_pth_line(environ, present):
-    """Execute the real line against ``environ`` and a CA file that exists or not: ``(imported, paths looked at)``.
+def run_gate(environ, present):
+    """Execute the real gate against ``environ`` and a CA file that exists or not: ``(imported, paths looked at)``.
 
-    ``import`` inside the line is answered with stand-ins: an ``os`` reading ``environ`` and a boot
+    ``import`` inside the gate is answered with stand-ins: an ``os`` reading ``environ`` and a boot
     module whose import is recorded (importing it is what starts sandbox-trust), so nothing of this
-    process is touched.
+    process is touched. Its ``start`` (the PEP 829 entry point) is called too, as site does.
     """
     looked_at, imported = [], []
 
@@ -381,7 +392,9 @@ def run_pth_line(environ, present):
             return types.SimpleNamespace()
         return {"os": fake_os}[name]
 
-    exec(PTH_LINE, {"__builtins__": {"__import__": fake_import}})
+    namespace = {"__builtins__": {"__import__": fake_import}, "__name__": "_sandbox_trust_gate"}
+    exec(GATE_SOURCE, namespace)
+    assert namespace["start"]() is None and len(imported) <= 1
     return bool(imported), looked_at
 
 
@@ -395,27 +408,21 @@ def boot_has_work(s, present, environ):
     return s.declared or present
 
 
-def line_may_skip_work(environ):
-    """Where the line imports the boot module for nothing: SANDBOX_INTERCEPT_HTTPS set to another
-    value than "1" (the line tests it for being set, which compiles cheaper; boot() reads it exactly)."""
-    return environ.get("SANDBOX_TRUST_DISABLE") != "1" and bool(environ.get("SANDBOX_INTERCEPT_HTTPS"))
-
-
-# The fuzz environments, with the line's own switches set often enough to reach every branch.
+# The fuzz environments, with the gate's own switches set often enough to reach every branch.
 SWITCHES = st.dictionaries(
-    st.sampled_from(sorted(PTH_SWITCHES)), st.one_of(st.sampled_from(["1", "0", "", " 1", "true"]), VALUES)
+    st.sampled_from(sorted(GATE_SWITCHES)), st.one_of(st.sampled_from(["1", "0", "", " 1", "true"]), VALUES)
 )
-PTH_ENVIRONS = st.builds(lambda environ, switches: {**environ, **switches}, ENVIRONS, SWITCHES)
+GATE_ENVIRONS = st.builds(lambda environ, switches: {**environ, **switches}, ENVIRONS, SWITCHES)
 
 
 @FUZZ
-@given(PTH_ENVIRONS, st.booleans())
-def test_pth_line_and_settings_agree_on_whether_there_is_work(environ, present):
-    imported, looked_at = run_pth_line(environ, present)
+@given(GATE_ENVIRONS, st.booleans())
+def test_gate_and_settings_agree_on_whether_there_is_work(environ, present):
+    imported, looked_at = run_gate(environ, present)
     s = boot.read_settings(environ)
     work = boot_has_work(s, present, environ)
-    # Never work left undone; an import for nothing only where the line's test is wider by design.
-    assert imported is work or (imported and line_may_skip_work(environ))
+    # Never work left undone, and the boot module is never imported for nothing.
+    assert imported is work
     assert set(looked_at) <= {s.ca_path}  # the file it checks is the one boot() will read
 
 
@@ -426,14 +433,14 @@ def test_pth_line_and_settings_agree_on_whether_there_is_work(environ, present):
         ({}, True, True, True),
         ({"SANDBOX_TRUST_DISABLE": "1"}, True, False, False),
         ({"SANDBOX_INTERCEPT_HTTPS": "1"}, False, True, True),
-        ({"SANDBOX_INTERCEPT_HTTPS": "0"}, False, True, False),
+        ({"SANDBOX_INTERCEPT_HTTPS": "0"}, False, False, False),
         ({"SANDBOX_INTERCEPT_HTTPS": "1", "SANDBOX_TRUST_DISABLE": "1"}, False, False, False),
         ({"SANDBOX_TRUST_DISABLE": "true"}, True, True, True),
         ({"SANDBOX_TRUST_DISABLE": "1", "SANDBOX_TRUST_EXPORTED": "x"}, False, True, True),
         ({"SANDBOX_TRUST_EXPORTED": "x"}, False, False, False),
     ],
 )
-def test_pth_line_cases(environ, present, imported, work):
+def test_gate_cases(environ, present, imported, work):
     """The cases of the property above by name: each outcome is reachable, so the property can fail."""
-    assert run_pth_line(environ, present)[0] is imported
+    assert run_gate(environ, present)[0] is imported
     assert boot_has_work(boot.read_settings(environ), present, environ) is work

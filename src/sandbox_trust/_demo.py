@@ -271,9 +271,9 @@ def table(rows):
 
 
 def main():
-    from sandbox_trust._status import installed_pth
+    from sandbox_trust._status import running_startup_file
 
-    if installed_pth() is None:
+    if running_startup_file() is None:
         sys.stderr.write(
             "sandbox-trust demo: sandbox_trust.pth is not installed in this interpreter (%s); "
             "run the demo with an interpreter where sandbox-trust is pip-installed\n" % sys.executable

@@ -161,8 +161,14 @@ def ignored_sentence(name, value, accepted):
 # --- what this interpreter has and would export -------------------------------------------
 
 
-def installed_pth():
-    """Path of ``sandbox_trust.pth`` in one of this interpreter's site directories, or None."""
+# PEP 829: CPython 3.15 runs ``.start`` files (and then skips the import line of the ``.pth`` of the
+# same name); older versions run only the ``.pth``. Either file starts the same gate.
+RUNS_START_FILES = sys.version_info >= (3, 15)
+
+
+def installed_startup_files():
+    """``{"pth": path or None, "start": path or None}``: sandbox-trust's startup files in this
+    interpreter's site directories (the first directory holding either)."""
     import site
     import sysconfig
 
@@ -171,10 +177,22 @@ def installed_pth():
     if site.ENABLE_USER_SITE:
         directories.append(site.getusersitepackages())
     for directory in directories:
-        path = os.path.join(directory, "sandbox_trust.pth")
-        if os.path.isfile(path):
-            return path
-    return None
+        found = {
+            kind: path if os.path.isfile(path) else None
+            for kind, path in (
+                ("pth", os.path.join(directory, "sandbox_trust.pth")),
+                ("start", os.path.join(directory, "sandbox_trust.start")),
+            )
+        }
+        if found["pth"] or found["start"]:
+            return found
+    return {"pth": None, "start": None}
+
+
+def running_startup_file(files=None):
+    """The startup file this interpreter runs at start (the ``.start`` on 3.15+, when there), or None."""
+    files = files or installed_startup_files()
+    return (RUNS_START_FILES and files["start"]) or files["pth"]
 
 
 def cache_report():
@@ -208,15 +226,18 @@ def collect_status(wait=None):
     settings = boot.settings
     snapshot = dict(os.environ)  # before any export below
     at_start = dict(boot.export_record)
-    pth = installed_pth()
+    files = installed_startup_files()
+    startup_file = running_startup_file(files)
     enforced = strict_enforced()
     problems, warnings, information = [], [], []
     report = {
         "version": __version__,
         "python": "%d.%d.%d" % sys.version_info[:3],
         "active": False,
-        "installed": pth is not None,
-        "pth": pth,
+        "installed": startup_file is not None,
+        "startup_file": startup_file,
+        "pth": files["pth"],
+        "start": files["start"],
         "disabled": settings.disabled,
         "declared": settings.declared,
         "ignored": [
@@ -264,10 +285,15 @@ def collect_status(wait=None):
         return report  # the user's choice: nothing is done, so nothing else can go wrong
     if not state.present and not settings.declared:
         return report  # no CA, none announced: nothing to do
-    if pth is None:
+    if startup_file is None:
+        missing = (
+            "sandbox_trust.pth is"
+            if not RUNS_START_FILES
+            else "sandbox_trust.pth and sandbox_trust.start are"
+        )
         problems.append(
-            "sandbox_trust.pth is not installed in this interpreter's site-packages: "
-            "its processes do not trust the CA (pip install sandbox-trust, or sandbox-trust install --venv)"
+            "%s not installed in this interpreter's site-packages: its processes do not trust the CA "
+            "(pip install sandbox-trust, or sandbox-trust install --venv)" % missing
         )
     if not state.landed and settings.declared:
         if wait is None:
@@ -313,7 +339,7 @@ def collect_status(wait=None):
     report["cache"] = cache
     for refused in cache["refused"]:
         problems.append("cache directory %(directory)s refused: %(why)s" % refused)
-    report["active"] = pth is not None and state.valid
+    report["active"] = startup_file is not None and state.valid
     if state.valid and settings.export:
         plan = planned_bundles(snapshot)
         for name, (base, path) in plan.items():

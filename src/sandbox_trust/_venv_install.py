@@ -1,7 +1,8 @@
-"""``sandbox-trust install --venv DIR``: the same three things pip installs, copied into DIR.
+"""``sandbox-trust install --venv DIR``: the same files pip installs, copied into DIR.
 
-For a venv that cannot reach a package index (or should not): the package, the start-up module and
-``sandbox_trust.pth`` are copied from this installation into DIR's site-packages, with a minimal
+For a venv that cannot reach a package index (or should not): the package, the start-up modules (the
+gate and the boot module) and the two startup files (``sandbox_trust.pth``; ``sandbox_trust.start``, which
+Python 3.15 runs instead) are copied from this installation into DIR's site-packages, with a minimal
 ``.dist-info`` (METADATA, INSTALLER, RECORD) so that ``pip list`` shows it and ``pip uninstall
 sandbox-trust`` removes it there. certifi is not copied: the boot finds the system roots first and
 certifi is patched only if that venv imports its own.
@@ -32,15 +33,22 @@ class InstallError(Exception):
     """Why the venv cannot be set up; ``str()`` is one sentence."""
 
 
+# The top-level files of an installation beside the package: the modules are copied first and removed
+# last, the startup files (each names the gate: either alone starts sandbox-trust) the other way round.
+MODULES = ("_sandbox_trust_boot.py", "_sandbox_trust_gate.py")
+STARTUP_FILES = ("sandbox_trust.pth", "sandbox_trust.start")
+TOP_LEVEL = MODULES + STARTUP_FILES
+
+
 def sources():
-    """``(package directory, boot module, .pth)`` of this installation (a wheel or the source tree)."""
+    """``(package directory, directory of the top-level files)`` of this installation (a wheel or the
+    source tree); every file of ``TOP_LEVEL`` is there."""
     package = os.path.dirname(os.path.abspath(__file__))
-    boot_module = os.path.abspath(boot.__file__)
-    pth = os.path.join(os.path.dirname(boot_module), "sandbox_trust.pth")
-    for path in (package, boot_module, pth):
+    top = os.path.dirname(os.path.abspath(boot.__file__))
+    for path in [package] + [os.path.join(top, name) for name in TOP_LEVEL]:
         if not os.path.exists(path):
             raise InstallError("this sandbox-trust installation is incomplete: %s is missing" % path)
-    return package, boot_module, pth
+    return package, top
 
 
 def _python_version(venv):
@@ -111,7 +119,7 @@ def _replace_tree(source, site, name):
 def _previous_records(site):
     """Remove earlier sandbox-trust dist-infos; keep their RECORD lines for files we do not write
     (a console script pip installed), so ``pip uninstall`` still removes those too."""
-    ours = ("sandbox_trust/", "sandbox_trust-", "_sandbox_trust_boot.py", "sandbox_trust.pth")
+    ours = ("sandbox_trust/", "sandbox_trust-") + TOP_LEVEL
     kept = []
     for entry in os.listdir(site):
         if not (entry.startswith("sandbox_trust-") and entry.endswith(".dist-info")):
@@ -130,13 +138,14 @@ def install(venv):
     """Copy sandbox-trust into ``venv``; returns its site-packages and an uninstall command.
 
     Running it again refreshes the copy."""
-    package, boot_module, pth = sources()
+    package, top = sources()
     python, site, has_pip = site_packages(os.path.abspath(venv))
-    if os.path.samefile(site, os.path.dirname(boot_module)):
+    if os.path.samefile(site, top):
         return site, uninstall_hint(python, site, has_pip)  # that is this interpreter's own installation
     kept = _previous_records(site)
     _replace_tree(package, site, "sandbox_trust")
-    _copy_file(boot_module, site, "_sandbox_trust_boot.py")
+    for name in MODULES:
+        _copy_file(os.path.join(top, name), site, name)
     dist_info = os.path.join(site, DIST_INFO)
     os.mkdir(dist_info)
     with open(os.path.join(dist_info, "METADATA"), "w", encoding="utf-8") as f:
@@ -146,8 +155,9 @@ def install(venv):
         )
     with open(os.path.join(dist_info, "INSTALLER"), "w", encoding="utf-8") as f:
         f.write(INSTALLER + "\n")
-    _copy_file(pth, site, "sandbox_trust.pth")  # last of the runtime files: it switches them on
-    files = [os.path.join(site, "_sandbox_trust_boot.py"), os.path.join(site, "sandbox_trust.pth")]
+    for name in STARTUP_FILES:  # last of the runtime files: they switch them on
+        _copy_file(os.path.join(top, name), site, name)
+    files = [os.path.join(site, name) for name in TOP_LEVEL]
     for directory, subdirectories, names in os.walk(os.path.join(site, "sandbox_trust")):
         subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
         files.extend(os.path.join(directory, name) for name in sorted(names) if not name.endswith(".pyc"))
@@ -163,7 +173,7 @@ def uninstall_hint(python, site, has_pip):
     """A command that removes the copy: the venv's pip, else (a uv venv, --without-pip) rm."""
     if has_pip:
         return "%s -m pip uninstall sandbox-trust" % shlex.quote(python)
-    names = ("sandbox_trust.pth", "_sandbox_trust_boot.py", "sandbox_trust", DIST_INFO)
+    names = STARTUP_FILES + MODULES + ("sandbox_trust", DIST_INFO)
     return "rm -rf " + " ".join(shlex.quote(os.path.join(site, name)) for name in names)
 
 
@@ -181,7 +191,7 @@ def uninstall(venv):
     """Remove the copy ``install`` made in ``venv``; returns its site-packages, or None if none.
 
     Only a copy whose dist-info names this installer: one that pip installed is pip's to remove.
-    The ``.pth`` goes first, so an interpreter starting meanwhile never imports a half-removed copy.
+    The startup files go first, so an interpreter starting meanwhile never imports a half-removed copy.
     """
     _python, site, _has_pip = site_packages(os.path.abspath(venv))
     ours = []
@@ -200,14 +210,14 @@ def uninstall(venv):
             ours.append(entry)
     if not ours:
         return None
-    for name in ("sandbox_trust.pth", "_sandbox_trust_boot.py"):
+    for name in STARTUP_FILES + MODULES:
         try:
             os.unlink(os.path.join(site, name))
         except FileNotFoundError:
             pass
-    cache = os.path.join(site, "__pycache__")  # the boot module's bytecode, written by its first import
+    cache = os.path.join(site, "__pycache__")  # the modules' bytecode, written by their first import
     for name in os.listdir(cache) if os.path.isdir(cache) else ():
-        if name.startswith("_sandbox_trust_boot."):
+        if name.startswith(("_sandbox_trust_boot.", "_sandbox_trust_gate.")):
             os.unlink(os.path.join(cache, name))
     shutil.rmtree(os.path.join(site, "sandbox_trust"), ignore_errors=True)
     venv_root = os.path.realpath(venv) + os.sep

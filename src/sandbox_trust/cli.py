@@ -32,7 +32,7 @@ def format_status(report):
         ca += ", interception declared"
     lines = [
         "sandbox-trust %s on Python %s: %s" % (report["version"], report["python"], state),
-        row % ("startup file", report["pth"] or "not installed in this interpreter"),
+        row % ("startup file", report["startup_file"] or "not installed in this interpreter"),
         row % ("CA file", "%s (%s)" % (report["ca_path"], ca)),
     ]
     for certificate in report["certificates"]:
@@ -226,7 +226,7 @@ EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell shows for a tool a closed 
 VARIABLES = (
     ("SANDBOX_CA_CERT", "path of the injected CA (PEM); default %s" % boot.DEFAULT_CA_PATH),
     ("SANDBOX_INTERCEPT_HTTPS", "1: interception is on, so a CA that is not there yet is waited for"),
-    ("SANDBOX_TRUST_DISABLE", "1: opt out; nothing is imported beyond the .pth line"),
+    ("SANDBOX_TRUST_DISABLE", "1: opt out; nothing is imported beyond the start-up gate"),
     (
         "SANDBOX_TRUST_TIMEOUT",
         "seconds to wait for a declared CA, 0 to 300 (else the default, with one line); default %g"
@@ -298,7 +298,7 @@ COMMANDS = {
     ),
     "install": (
         "make another venv, Chromium's NSS database or Java children trust the CA too",
-        "--venv DIR: copy this installation (package, start-up module, .pth) into another virtual "
+        "--venv DIR: copy this installation (package, start-up modules, .pth and .start) into another virtual "
         "environment's site-packages, with a dist-info so that pip list shows it and pip uninstall "
         "removes it; needs no package index. --nss: add the CA to the user's NSS database "
         "($HOME/.pki/nssdb, or --nssdb DIR; created if missing), which Chromium, Chrome and "

@@ -2,7 +2,8 @@
 
 ``booted``: the boot module ran ``boot()``; ``finders``: sandbox-trust finders on ``sys.meta_path``
 (one, however often site ran our files); ``exported``: SSL_CERT_FILE at start; ``pkgutil``: whether
-site imported pkgutil (Python 3.15 does, to resolve any ``.start`` entry point).
+site imported pkgutil (Python 3.15 does, to resolve any ``.start`` entry point); ``gate`` and
+``boot_module``: whether the start-up gate and the boot module were imported.
 """
 
 import json
@@ -17,6 +18,8 @@ def main():
         "finders": sum(bool(getattr(f, "is_sandbox_trust_finder", False)) for f in sys.meta_path),
         "exported": os.environ.get("SSL_CERT_FILE"),
         "pkgutil": "pkgutil" in sys.modules,
+        "gate": "_sandbox_trust_gate" in sys.modules,
+        "boot_module": boot is not None,
     }
     print(json.dumps(report))
 
