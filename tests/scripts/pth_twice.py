@@ -1,8 +1,9 @@
 """A .pth processed twice installs one finder and one patch: ``python pth_twice.py SECOND_PTH``.
 
 Run in a venv whose site-packages holds a copy of sandbox_trust.pth (``SECOND_PTH``), with the CA
-in ``SANDBOX_CA_CERT``. Then a second *copy* of the boot module runs the line again (another
-install's .pth): still one finder, one patch. Prints one JSON line.
+in ``SANDBOX_CA_CERT``. Then the line runs again with the gate and the boot module gone from
+``sys.modules``, so a second *copy* of both starts (another install's .pth, as if its module names
+were not already taken): still one finder, one patch. Prints one JSON line.
 """
 
 import json
@@ -19,7 +20,7 @@ def finders():
 
 def main():
     report = {"finders": finders(), "patched": ssl_context.PATCH.is_applied()}
-    del sys.modules["_sandbox_trust_boot"]
+    del sys.modules["_sandbox_trust_boot"], sys.modules["_sandbox_trust_gate"]
     # As at a start: the package not imported yet, so importing the copy boots it.
     package = sys.modules.pop("sandbox_trust")
     try:
