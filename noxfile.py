@@ -32,6 +32,8 @@ CORE_TESTS = [
     "tests/test_bad_ca_files.py",
     "tests/test_never_weaker.py",
     "tests/test_start_file.py",
+    "tests/test_anchor.py",
+    "tests/test_patches.py",
 ]
 # Lazy roots against this interpreter's OpenSSL: same trust lazy and eager, OpenSSL's name hash.
 LAZY_TESTS = ["tests/test_lazy_roots.py", "tests/test_subject_hash.py"]
