@@ -24,8 +24,6 @@ CLIENTS = os.path.join(ROOT, "benchmarks", "clients.py")
 PTH_LINE = harness.pth_line()
 with open(os.path.join(harness.SRC, "_sandbox_trust_gate.py")) as _f:
     GATE_SOURCE = _f.read()  # the module both startup files name (see src/_sandbox_trust_gate.py)
-with open(os.path.join(harness.SRC, "sandbox_trust.start")) as _f:
-    START_LINE = _f.read().strip()
 DEFAULT_CA_PATH = harness.load_boot().DEFAULT_CA_PATH
 last_json = harness.last_json
 

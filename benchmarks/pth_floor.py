@@ -51,7 +51,11 @@ def measure(version, work):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", action="append", help="a pyenv CPython version or an interpreter path (default: 3.10 to 3.13)")
+    parser.add_argument(
+        "--python",
+        action="append",
+        help="a pyenv CPython version or an interpreter path (default: 3.10 to 3.13)",
+    )
     versions = parser.parse_args().python or ["3.10", "3.11", "3.12", "3.13"]
     work = tempfile.mkdtemp(prefix="sandbox-trust-pth-floor-")
     try:

@@ -144,8 +144,9 @@ def main():
 def write_report(results, output):
     import report
 
-    text = report.markdown(results)
-    report.chart(results, os.path.splitext(output)[0] + ".png")
+    image = os.path.splitext(output)[0] + ".png"
+    text = report.markdown(results, os.path.basename(image))
+    report.chart(results, image)
     with open(output, "w") as f:
         f.write(text)
     print(text)

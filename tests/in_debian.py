@@ -1,7 +1,8 @@
 """Run the test suite on Debian's own CPython (sid's python3.14 / python3.15, OpenSSL 3.6), chrooted.
 
     python3 tests/in_debian.py 3.14 [PYTEST ARGS...]     (root; the nox sessions tests-3.14, core-3.14, ...)
-    python3 tests/in_debian.py 3.14 --run SCRIPT [ARGS...]   (a script of the checkout, e.g. a benchmark)
+    python3 tests/in_debian.py 3.14 --run SCRIPT [ARGS...]   (a script of the checkout, e.g. a benchmark;
+                                                             what it writes under docs/ comes back)
 
 Only Debian's registry has these interpreters here, and sid's packages must not land on this host
 (they pull a newer libc), so the suite runs in a debootstrapped sid root (``tests/debian_root.py``:
@@ -151,9 +152,31 @@ def main(argv):
             ]
             command += pytest_args
         command = ["/bin/sh", "-c", 'cd "$0" && exec "$@"', CHECKOUT, *command]
-        return root.run(command, env, check=False).returncode
+        returncode = root.run(command, env, check=False).returncode
+        if pytest_args[:1] == ["--run"]:
+            bring_back_docs(root)
+        return returncode
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def bring_back_docs(root):
+    """A script run in the root (a benchmark) writes its report where it would on the host, under the
+    checkout's docs/: what it wrote or changed there is copied back to this checkout."""
+    inside = os.path.join(root.upper, CHECKOUT.lstrip("/"), "docs")
+    for name in sorted(os.listdir(inside)) if os.path.isdir(inside) else ():
+        source, target = os.path.join(inside, name), os.path.join(ROOT, "docs", name)
+        if not os.path.isfile(source) or os.path.islink(source):
+            continue
+        with open(source, "rb") as f:
+            data = f.read()
+        if os.path.exists(target):
+            with open(target, "rb") as f:
+                if f.read() == data:
+                    continue
+        with open(target, "wb") as f:
+            f.write(data)
+        print("in_debian: %s written" % os.path.relpath(target, ROOT))
 
 
 if __name__ == "__main__":
