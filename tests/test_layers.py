@@ -1,6 +1,7 @@
 """Imports run one way: each package module imports only from the layers below it
-(docs/architecture.md, "Map"). The start-time module is the base, below them all; it enters the
-package through one door, the functions of the package's ``__init__``: the one arrow that goes up.
+(docs/architecture.md, "Map"). The start-time module is the base, below them all (the start-up gate,
+which the startup files import, sits on it); it enters the package through one door, the functions
+of the package's ``__init__``: the one arrow that goes up.
 
 Read from the source with ``ast``, imports inside functions included: a cycle hidden in a function
 body is still a cycle for a reader, and for a lock held across the call.
@@ -14,11 +15,13 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "src", "sandbox_trust")
 BOOT = "_sandbox_trust_boot"
+GATE = "_sandbox_trust_gate"  # what the startup files import: the boot module's only importer at start
 DOOR = "sandbox_trust"  # its __init__: imports only inside the functions the boot module calls
 
 # The map's layers, bottom first; the start-time module (the base) is below them all.
 LAYERS = (
     (BOOT,),
+    (GATE,),
     ("sandbox_trust._der",),
     (
         "sandbox_trust._cafile",
@@ -46,7 +49,8 @@ def _modules():
                 path = os.path.join(directory, name)
                 dotted = os.path.relpath(path, os.path.dirname(PACKAGE))[:-3].replace(os.sep, ".")
                 found[dotted.removesuffix(".__init__")] = path
-    found[BOOT] = os.path.join(ROOT, "src", BOOT + ".py")
+    for name in (BOOT, GATE):
+        found[name] = os.path.join(ROOT, "src", name + ".py")
     return found
 
 
@@ -108,6 +112,15 @@ def test_the_boot_module_enters_the_package_only_through_the_door():
     with open(MODULES[DOOR]) as f:
         door = {node.name for node in ast.parse(f.read()).body if isinstance(node, ast.FunctionDef)}
     assert calls and calls <= door, calls - door
+
+
+def test_the_gate_imports_only_os_and_the_boot_module():
+    """It runs at every start, opted out included: nothing of the package, nothing site has not loaded."""
+    with open(MODULES[GATE]) as f:
+        tree = ast.parse(f.read())
+    named = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert named == {"os", BOOT}
+    assert not [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
 
 
 def test_the_door_imports_nothing_until_called():
