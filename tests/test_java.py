@@ -138,14 +138,15 @@ def test_the_start_path_spells_the_names_of_java_module():
     from tests.harness import SRC
 
     java = {}
-    for node in ast.parse(open(os.path.join(SRC, "sandbox_trust", "_java.py")).read()).body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
-            java[node.targets[0].id] = node.value.value
+    for module in ("_java.py", "_cache.py"):
+        for node in ast.parse(open(os.path.join(SRC, "sandbox_trust", module)).read()).body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                java[node.targets[0].id] = node.value.value
     with open(os.path.join(SRC, "_sandbox_trust_boot.py")) as f:
         assert 'os.access("%s", 0, dir_fd=cache_fd)' % java["MARK"] in f.read()
     with open(os.path.join(SRC, "sandbox_trust", "_java_start.py")) as f:
         start = f.read()
-    for name in ("MARK", "INDEX_PREFIX", "OPTION", "VARIABLE"):
+    for name in ("MARK", "JAVA_INDEX_PREFIX", "OPTION", "VARIABLE"):
         assert '"%s' % java[name] in start, name
 
 

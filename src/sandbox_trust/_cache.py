@@ -279,6 +279,14 @@ def directories_signature(base):
     return "d%x-%016x" % (sys.version_info[1], hash(tuple(identity)) & 0xFFFFFFFFFFFFFFFF)
 
 
+JAVA_INDEX_PREFIX = "java-index-"  # spelled as a literal in _java_start too (tests/test_java.py checks)
+
+
+def java_index_name(ca_signature, cacerts_signature):
+    """The link naming the Java trust store of the CA and a JDK's cacerts as they are now."""
+    return "%s%s-%s" % (JAVA_INDEX_PREFIX, ca_signature, cacerts_signature)
+
+
 def bundle_index_name(base, ca_signature):
     """The link naming the merged bundle of ``base`` + the CA as they are now (see ``boot.index_name``)."""
     return boot.index_name(base, ca_signature)

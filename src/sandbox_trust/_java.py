@@ -29,7 +29,6 @@ MARK = "java-cacerts"  # the symlink in the cache that says install --java ran: 
 VARIABLE = "JAVA_TOOL_OPTIONS"
 OPTION = "-Djavax.net.ssl.trustStore="
 STORE_PREFIX, STORE_SUFFIX = "java-truststore-", ".jks"
-INDEX_PREFIX = "java-index-"
 PASSWORD = "changeit"  # cacerts' well-known password; a JVM reads a JKS trust store without any
 ALIAS_PREFIX = "sandbox-trust-"
 JKS_MAGIC, JKS_VERSION = 0xFEEDFEED, 2
@@ -212,10 +211,6 @@ def store_bytes(cacerts, certificates, keytool=None):
     return write_jks(entries)
 
 
-def index_name(ca_signature, cacerts_signature):
-    return "%s%s-%s" % (INDEX_PREFIX, ca_signature, cacerts_signature)
-
-
 def _write_store(fd, directory, cacerts, certificates, ca_signature, keytool=None):
     import hashlib  # here and below, not at import: a start that finds the store needs none of it
 
@@ -226,7 +221,7 @@ def _write_store(fd, directory, cacerts, certificates, ca_signature, keytool=Non
         os.stat(name, dir_fd=fd, follow_symlinks=False)
     except FileNotFoundError:
         _cache.write_file(fd, name, data)
-    _cache.write_link(fd, index_name(ca_signature, cacerts_signature), name)
+    _cache.write_link(fd, _cache.java_index_name(ca_signature, cacerts_signature), name)
     return os.path.join(directory, name)
 
 
@@ -248,7 +243,8 @@ def install(certificates):
             "the cache's path %s has a space or a quote, which JAVA_TOOL_OPTIONS cannot carry" % directory
         )
     try:
-        _remove(fd, lambda name: name.startswith(INDEX_PREFIX))  # older stores: only this one is current
+        # Older stores: only this one is current.
+        _remove(fd, lambda name: name.startswith(_cache.JAVA_INDEX_PREFIX))
         path = _write_store(fd, directory, cacerts, certificates, ca_signature, keytool)
         _remove(fd, lambda name: name.startswith(STORE_PREFIX) and name != os.path.basename(path))
         _cache.write_atomically(fd, MARK, lambda temporary: os.symlink(cacerts, temporary, dir_fd=fd))
@@ -295,7 +291,7 @@ def uninstall():
         return len(
             _remove(
                 fd,
-                lambda name: name == MARK or name.startswith(STORE_PREFIX) or name.startswith(INDEX_PREFIX),
+                lambda name: name == MARK or name.startswith((STORE_PREFIX, _cache.JAVA_INDEX_PREFIX)),
             )
         )
     finally:
@@ -318,7 +314,8 @@ def report():
             return result
         result["installed"], result["cacerts"] = True, cacerts
         try:
-            index = index_name(boot.file_signature(boot.settings.ca_path), boot.file_signature(cacerts))
+            ca_signature = boot.file_signature(boot.settings.ca_path)
+            index = _cache.java_index_name(ca_signature, boot.file_signature(cacerts))
         except OSError:
             result["problem"] = (
                 "install --java used the JDK cacerts %s, which is gone: Java children get no truststore "

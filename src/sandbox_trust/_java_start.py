@@ -3,8 +3,8 @@
 ``_sandbox_trust_boot.export_environment`` imports this module only when the mark of ``install
 --java`` is in the cache; it stays small and imports nothing beyond the start-time module, since
 it is paid at every such start (docs/design.md, "Java"). Building a store, on a miss, is
-``sandbox_trust._java``'s, whose names (``MARK``, ``INDEX_PREFIX``, ``OPTION``, ``VARIABLE``) are
-spelled here as literals (tests/test_java.py checks that they agree).
+``sandbox_trust._java``'s, whose names (``MARK``, ``OPTION``, ``VARIABLE``, and the cache's
+``JAVA_INDEX_PREFIX``) are spelled here as literals (tests/test_java.py checks that they agree).
 """
 
 import os
