@@ -62,6 +62,8 @@ DEFAULT_BASES = {
 CERTIFI_ROOTS = "/certifi/cacert.pem"
 GRPC_ROOTS = "/grpc/_cython/_credentials/roots.pem"
 EXPORTED_VARIABLES = REPLACE_VARIABLES + EXTEND_ONLY_VARIABLES + ADD_VARIABLES
+# What the record may name: the exports, and the Java store's option once install --java ran.
+RECORDED_VARIABLES = EXPORTED_VARIABLES + ("JAVA_TOOL_OPTIONS",)
 # What this process and its ancestors exported, for their children: see encode_record().
 RECORD_VARIABLE = "SANDBOX_TRUST_EXPORTED"
 
@@ -231,7 +233,7 @@ def decode_record(text, get=None):
             fields.append(text[: int(digits)])
             text = text[int(digits) :]
         before, after = fields
-        if name not in EXPORTED_VARIABLES and name != "JAVA_TOOL_OPTIONS" or name in record or not after:
+        if name not in RECORDED_VARIABLES or name in record or not after:
             raise ValueError("bad name or value")
         if before != after and get(name) == after:  # else changed since: the user's own now
             record[name] = (before, after)
