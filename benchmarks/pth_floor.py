@@ -5,8 +5,9 @@
         --python /usr/bin/python3.15          (Debian sid's own 3.14 and 3.15, chrooted; root)
 
 For each version: a bare venv (``python -m venv --without-pip``), then callgrind instruction counts of
-``python -c pass`` with no .pth, an empty .pth, a .pth whose one line is ``import os``, and
-sandbox-trust's own .pth line (nothing to do: its boot module is not installed and never imported);
+``python -c pass`` with no .pth, an empty .pth, a .pth whose one line is ``import os``, the former
+sandbox-trust line with its checks inline, and today's line with the gate module it imports
+(nothing to do: the boot module is not installed and never imported);
 also how many times ``site`` runs a .pth line in that venv. About a minute per version.
 """
 
@@ -16,15 +17,17 @@ import shutil
 import subprocess
 import tempfile
 
-from lab import PTH_LINE, log, resolve_python, scrubbed_env
-from startup import count
+from lab import GATE_SOURCE, PTH_LINE, log, resolve_python, scrubbed_env
+from startup import INLINE_LINE, count
 
 CASES = (
     ("no .pth", None),
     ("an empty .pth", ""),
     ("one executed line, `import os`", "import os\n"),
+    ("the former line, its checks inline, instead", INLINE_LINE + "\n"),
     ("sandbox-trust's gate instead", PTH_LINE + "\n"),
 )
+GATE_CASE = CASES[-1][0]  # its line imports the gate module, installed for it alone
 COUNT_RUNS = "import sys;sys.stderr.write('ran\\n')\n"
 
 
@@ -34,11 +37,17 @@ def measure(version, work):
     python = os.path.join(venv, "bin", "python")
     (site,) = [os.path.join(venv, "lib", d, "site-packages") for d in os.listdir(os.path.join(venv, "lib"))]
     pth = os.path.join(site, "zz.pth")
+    gate = os.path.join(site, "_sandbox_trust_gate.py")
     counts = {}
     for name, text in CASES:
         if text is not None:
             with open(pth, "w") as f:
                 f.write(text)
+        if name == GATE_CASE:
+            with open(gate, "w") as f:
+                f.write(GATE_SOURCE)
+            # Measured runs write no bytecode: compile it once, as an installer does.
+            subprocess.run([python, "-m", "py_compile", gate], check=True)
         counts[name] = count(python, work, {}, "pass")
         log("%s %-32s %12d" % (version, name, counts[name]))
     with open(pth, "w") as f:

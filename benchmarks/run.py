@@ -145,7 +145,16 @@ def write_report(results, output):
     import report
 
     image = os.path.splitext(output)[0] + ".png"
-    text = report.markdown(results, os.path.basename(image))
+    debian = None
+    if os.path.basename(output) == "benchmarks.md":  # the main report carries the Debian ones
+        debian = {}
+        for version in ("3.14", "3.15"):
+            path = os.path.join(os.path.dirname(output), "benchmarks-%s.md" % version)
+            debian[version] = None
+            if os.path.exists(path):
+                with open(path) as f:
+                    debian[version] = f.read()
+    text = report.markdown(results, os.path.basename(image), debian)
     report.chart(results, image)
     with open(output, "w") as f:
         f.write(text)

@@ -14,12 +14,14 @@ venv cache is a host directory per root and version, kept between runs.
 
 Packages come from PyPI as on the host, verified the same way: the root's own ca-certificates lack
 what this machine adds to its trust (an intercepting proxy's CA, say), so the CA file the host's pip
-is told to use (``PIP_CERT``, else ``SSL_CERT_FILE``) is copied in and named by ``PIP_CERT`` for the
-installs only; every process under test gets the suite's scrubbed environment, as on the host.
+is told to use (``PIP_CERT``, else ``SSL_CERT_FILE``) is copied in and named by ``PIP_CERT`` (and
+``NODE_EXTRA_CA_CERTS``, for npm) for the installs only; every process under test gets the suite's
+scrubbed environment, as on the host.
 
 A version that cannot be provided (debootstrap fails, the interpreter is missing) fails the run.
 """
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -117,6 +119,7 @@ def environment():
     }
     if host_ca_file():
         env["PIP_CERT"] = HOST_TRUST
+        env["NODE_EXTRA_CA_CERTS"] = HOST_TRUST  # npm (the Deno tests' install), as pip
     return env
 
 
@@ -144,10 +147,15 @@ def main(argv):
             root.put(host_ca_file(), HOST_TRUST)
         runner = "/tmp/sandbox-trust-tests/runner-" + version
         tools = test_tools()
-        marker = os.path.join(root.cache, "runner-" + version, ".ready-" + "-".join(sorted(tools)))
+        # The test tools at tests/constraints.txt's pins, as nox installs them on the host (a newer
+        # cryptography refuses names the property tests build): one runner per set of pins.
+        with open(os.path.join(ROOT, "tests", "constraints.txt"), "rb") as f:
+            pins = hashlib.sha256(f.read()).hexdigest()[:12]
+        marker = os.path.join(root.cache, "runner-" + version, ".ready-%s-%s" % ("-".join(sorted(tools)), pins))
         if not os.path.exists(marker):
+            constraints = CHECKOUT + "/tests/constraints.txt"
             root.run([python, "-m", "venv", "--clear", runner], env)
-            root.run([runner + "/bin/python", "-m", "pip", "install", "-q", *tools], env)
+            root.run([runner + "/bin/python", "-m", "pip", "install", "-q", *tools, "-c", constraints], env)
             open(marker, "w").close()
         if pytest_args[:1] == ["--run"]:  # the script's output belongs in /tmp/sandbox-trust-tests (kept)
             command = [runner + "/bin/python", *pytest_args[1:]]

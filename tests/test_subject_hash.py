@@ -352,6 +352,7 @@ CRAFTED = {
     "C0 controls 1c-1f are not whitespace": ("same", rdn(atv(0x0C, b"\x1cA\x1f\x1dB\x1e"))),
     "NBSP is not whitespace": ("same", rdn(atv(0x0C, "\u00a0A\u00a0".encode()))),
     "NumericString letters kept": ("same", rdn(atv(0x12, b" Ab  1 "))),
+    "NumericString tab and letters": ("same", rdn(atv(0x12, b"\taZ\t 9"))),
     "multi-valued, same type": ("same", rdn(atv(0x0C, b"b"), atv(0x0C, b"A"))),
     "multi-valued, equal after canon": ("same", rdn(atv(0x0C, b"a"), atv(0x13, b"A"))),
     "long value": ("same", rdn(atv(0x0C, b"A" * 300))),

@@ -81,11 +81,14 @@ def install():
     """Put the wrapper on each primitive (idempotent); ``_posixsubprocess`` when it loads.
 
     Importing that extension module here would cost ~440k instructions at start (3.11): the
-    import hook wraps it right after it loads instead (``patches/posixsubprocess_start.py``).
+    import hook wraps it right after it loads instead (``patches/posixsubprocess_start.py``),
+    unless the interpreter has it built in.
     """
     for name in _OS_PRIMITIVES:
         _wrap(os, name)
-    if "_posixsubprocess" in sys.modules:  # loaded before us (an earlier .pth)
+    # Loaded before us (an earlier .pth), or built into the interpreter (Debian's 3.14 and 3.15): the
+    # hook never wraps a builtin's loader, a class shared by every builtin; importing one reads no file.
+    if "_posixsubprocess" in sys.modules or "_posixsubprocess" in sys.builtin_module_names:
         wrap_fork_exec()
     else:
         boot.PATCH_TARGETS.setdefault("_posixsubprocess", "posixsubprocess_start")

@@ -8,7 +8,8 @@ every new context, so "after" follows the new content; with sandbox-trust it mus
 MODE: ``where each time`` (``create_default_context(cafile=certifi.where())`` per context, as
 httpx does), ``where bound`` (``certifi.where()`` taken once at start, as requests does),
 ``requests`` (a new requests session), ``default paths`` (``create_default_context()``: OpenSSL's
-default file, SSL_CERT_FILE here), ``urllib`` (``urlopen`` without a context).
+default file, SSL_CERT_FILE here), ``urllib`` (a new opener without a context: ``urlopen``'s own opener keeps one
+context from 3.13 on).
 HOW: ``os.replace`` (a new file renamed over it, as update-ca-certificates does), ``in place``
 (rewritten through the same inode, size and mtime kept), ``symlink retarget`` (BUNDLE is a
 symlink; a new link to NEW_FILE's copy renamed over it).
@@ -43,8 +44,8 @@ def _outcome(mode, url):
 
             with requests.Session() as session:
                 session.get(url, timeout=10).raise_for_status()
-        elif mode == "urllib":
-            urllib.request.urlopen(url, timeout=10).read()
+        elif mode == "urllib":  # a new opener: from 3.13 an opener's HTTPS handler keeps one context
+            urllib.request.build_opener().open(url, timeout=10).read()
         else:
             urllib.request.urlopen(url, timeout=10, context=_context(mode)).read()
     except Exception as exc:  # noqa: BLE001 - the outcome is what is reported
