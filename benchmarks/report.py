@@ -6,7 +6,7 @@ import re
 import sys
 
 import lazy
-from startup import COMMANDS, FLOOR_VARIANTS, PTH_VARIANTS
+from startup import COMMANDS, FLOOR_VARIANTS, PTH_VARIANTS, WITHOUT_START
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMAND_LINE = "python3 benchmarks/run.py"
@@ -290,41 +290,39 @@ def guards_section(results):
         "the floor is an empty `.start` (a no-op entry point in an empty module: what `site` charges any "
         "package with a `.start`, `pkgutil` included)." % (GUARDS["nothing to do"], GUARDS["CA present"]),
         "",
-        "| Python | state | floor | floor ratio | guard | sandbox-trust | met |",
-        "|---|---|---|--:|--:|--:|---|",
+        "| Python | state | spelling | floor | floor ratio | guard | sandbox-trust | met |",
+        "|---|---|---|---|--:|--:|--:|---|",
     ]
     for python in pythons:
         variants = _variant_group(groups, python) or {}
+        start_group = next(
+            (runs for (p, _), runs in groups.items() if p == python and ("pass", "nothing to do", "empty .start") in runs),
+            {},
+        )
         for state, excess in GUARDS.items():
             none = counts.get((python, "pass", state, "none"))
-            ours = counts.get((python, "pass", state, "sandbox-trust"))
-            floors = [
-                (
-                    ".pth: " + FLOOR_VARIANTS[state],
-                    variants,
-                    ("pass", "nothing to do", "variant:" + FLOOR_VARIANTS[state]),
-                )
-            ]
+            pth_floor = (".pth: " + FLOOR_VARIANTS[state], variants, "variant:" + FLOOR_VARIANTS[state])
+            # (spelling, the install measured, its floor): from 3.15 the .start as shipped against the
+            # .start floor, and the .pth alone (the .start deleted) against the .pth floor.
             if _minor(python) >= START_FILE_PYTHON:
-                start_group = next(
-                    (
-                        runs
-                        for (p, _), runs in groups.items()
-                        if p == python and ("pass", "nothing to do", "empty .start") in runs
-                    ),
-                    {},
-                )
-                floors.append(("empty .start", start_group, ("pass", "nothing to do", "empty .start")))
-            for name, group, key in floors:
-                base, n = group.get(("pass", "nothing to do", "none")), group.get(key)
+                spellings = [
+                    (".start (as shipped)", "sandbox-trust", ("empty .start", start_group, "empty .start")),
+                    (".pth alone (.start deleted)", WITHOUT_START, pth_floor),
+                ]
+            else:
+                spellings = [(".pth", "sandbox-trust", pth_floor)]
+            for spelling, install, (name, group, key) in spellings:
+                ours = counts.get((python, "pass", state, install))
+                base, n = group.get(("pass", "nothing to do", "none")), group.get(("pass", "nothing to do", key))
                 if not (none and ours and base and n):
                     continue
                 guard = n / base + excess
                 lines.append(
-                    "| %s | %s | %s | %.4fx | %.4fx | %.4fx | %s |"
+                    "| %s | %s | %s | %s | %.4fx | %.4fx | %.4fx | %s |"
                     % (
                         python,
                         state,
+                        spelling,
                         name,
                         n / base,
                         guard,

@@ -6,6 +6,7 @@ venv; the floor is the same venv with an empty ``zz.pth`` (what ``site`` charges
 """
 
 import concurrent.futures
+import os
 import re
 import subprocess
 
@@ -30,11 +31,14 @@ INSTALLS = {
     # any package with a .start pays before it does anything (site imports pkgutil for the first one).
     "empty .start": ((), {"zz.start": "_stb_empty:start\n", "_stb_empty.py": "def start():\n    pass\n"}),
     "sandbox-trust": (("sandbox-trust",), None),
+    # The package with its .start moved aside: on 3.15 the .pth import line runs instead (run_group).
+    "sandbox-trust without .start": (("sandbox-trust",), None),
     "pip-system-certs 5.3": (("pip-system-certs",), None),
     "certifi-linux 1.1": (("certifi-linux",), None),
     "truststore.inject_into_ssl()": ((), None),  # the command itself calls it first
 }
 
+WITHOUT_START = "sandbox-trust without .start"
 _CA = DEFAULT_CA_PATH
 # The checks inline in the .pth line, as shipped until the gate module replaced them (docs/design.md).
 INLINE_LINE = (
@@ -118,6 +122,7 @@ def plan(commands, quick):
             ]
         if command == "pass":
             rows += [("none", "opted out"), ("sandbox-trust", "opted out"), ("empty .start", "nothing to do")]
+            rows += [(WITHOUT_START, "nothing to do"), (WITHOUT_START, "CA present")]
             # The floors the guards are set from are measured in every run; the other spellings in full runs.
             names = PTH_VARIANTS if not quick else FLOOR_VARIANTS.values()
             rows += [("variant:" + name, "nothing to do") for name in names]
@@ -175,7 +180,14 @@ def run_group(venv, home, certs, group, group_id):
         else:
             on, extra = INSTALLS[install]
             venv.switch(on=on, extra_pth=extra)
-        n = count(venv.python, home, env_states[state], _code(command, install))
+        start_file = os.path.join(venv.site_packages, "sandbox_trust.start")
+        if install == WITHOUT_START:  # a name site does not read, put back right after
+            os.rename(start_file, start_file + ".aside")
+        try:
+            n = count(venv.python, home, env_states[state], _code(command, install))
+        finally:
+            if install == WITHOUT_START:
+                os.rename(start_file + ".aside", start_file)
         log("%-14s %-8s %-15s %-32s %12d" % (venv.version, command, state, install, n))
         results.append(
             {
@@ -194,7 +206,6 @@ def run_group(venv, home, certs, group, group_id):
 
 def measure(venvs, home, certs, quick):
     """All start-up counts, spread over the venv copies (one worker per copy)."""
-    import os
 
     if os.path.exists(DEFAULT_CA_PATH):
         log("warning: %s exists on this machine: 'nothing to do' is not reachable" % DEFAULT_CA_PATH)
