@@ -261,7 +261,8 @@ def test_status_without_the_startup_file(run, make_venv, intercept):
     )
     report = json.loads(process.stdout)
     assert process.returncode == 1 and report["installed"] is False and report["active"] is False
-    assert "sandbox_trust.pth is not installed" in report["problems"][0]
+    # 3.15 names the .start too: "sandbox_trust.pth and sandbox_trust.start are not installed"
+    assert "sandbox_trust.pth" in report["problems"][0] and " not installed" in report["problems"][0]
 
 
 def test_python_m_equals_console_script(run, core_venv, intercept, minted):
