@@ -138,6 +138,7 @@ def main(argv):
         found = root.run([python, "-c", probe], env, check=False)
         if found.returncode != 0:
             raise SystemExit("Python interpreter %s not found in the Debian %s root" % (version, SUITE))
+        copied_docs = docs_files(os.path.join(ROOT, "docs"))  # what the script finds, to tell what it wrote
         root.put(ROOT, CHECKOUT, ignore=IGNORE)
         # Tests that need a runtime the root lacks (npm, certutil, chromium, a JDK) apt-get it, as on the
         # host. The mirror serves sid as of a date whose Release file has since expired: apt still
@@ -173,29 +174,34 @@ def main(argv):
         command = ["/bin/sh", "-c", 'cd "$0" && exec "$@"', CHECKOUT, *command]
         returncode = root.run(command, env, check=False).returncode
         if pytest_args[:1] == ["--run"]:
-            bring_back_docs(root)
+            bring_back_docs(root, copied_docs)
         return returncode
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def bring_back_docs(root):
+def docs_files(directory):
+    """{name: content} of the regular files directly in ``directory``."""
+    found = {}
+    for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else ():
+        path = os.path.join(directory, name)
+        if os.path.isfile(path) and not os.path.islink(path):
+            with open(path, "rb") as f:
+                found[name] = f.read()
+    return found
+
+
+def bring_back_docs(root, copied):
     """A script run in the root (a benchmark) writes its report where it would on the host, under the
-    checkout's docs/: what it wrote or changed there is copied back to this checkout."""
-    inside = os.path.join(root.upper, CHECKOUT.lstrip("/"), "docs")
-    for name in sorted(os.listdir(inside)) if os.path.isdir(inside) else ():
-        source, target = os.path.join(inside, name), os.path.join(ROOT, "docs", name)
-        if not os.path.isfile(source) or os.path.islink(source):
+    checkout's docs/: what it wrote or changed there (against ``copied``, the files as copied in) is
+    copied back to this checkout; a file only edited here meanwhile is left alone."""
+    inside = docs_files(os.path.join(root.upper, CHECKOUT.lstrip("/"), "docs"))
+    for name, data in inside.items():
+        if copied.get(name) == data:
             continue
-        with open(source, "rb") as f:
-            data = f.read()
-        if os.path.exists(target):
-            with open(target, "rb") as f:
-                if f.read() == data:
-                    continue
-        with open(target, "wb") as f:
+        with open(os.path.join(ROOT, "docs", name), "wb") as f:
             f.write(data)
-        print("in_debian: %s written" % os.path.relpath(target, ROOT))
+        print("in_debian: docs/%s written" % name)
 
 
 if __name__ == "__main__":
