@@ -519,9 +519,11 @@ def markdown(results, image="benchmarks.png", debian=None):
 
 
 def embedded(text):
-    """A Debian report inside the main one: its title dropped, its headings two levels down."""
+    """A Debian report inside the main one: its title and how to regenerate it (said above) dropped,
+    its headings two levels down."""
     kept = text.split("\n", 1)[1] if text.startswith("# ") else text
-    return "\n".join("##" + line if line.startswith("#") else line for line in kept.strip("\n").split("\n"))
+    lines = [line for line in kept.strip("\n").split("\n") if not line.startswith("Regenerate: ")]
+    return "\n".join("##" + line if line.startswith("#") else line for line in lines).replace("\n\n\n", "\n\n").strip("\n")
 
 
 # Debian's interpreters exist here only in the debootstrapped sid root: one report per version, made
