@@ -21,6 +21,7 @@ COMMANDS = {
 QUICK_COMMANDS = ("pass", "import ssl")
 TRUSTSTORE_PREFIX = "import truststore;truststore.inject_into_ssl();"
 
+WITHOUT_START = "sandbox-trust without .start"
 # Installed states: (distributions switched on, extra files in site-packages).
 INSTALLS = {
     "none": ((), None),
@@ -32,13 +33,12 @@ INSTALLS = {
     "empty .start": ((), {"zz.start": "_stb_empty:start\n", "_stb_empty.py": "def start():\n    pass\n"}),
     "sandbox-trust": (("sandbox-trust",), None),
     # The package with its .start moved aside: on 3.15 the .pth import line runs instead (run_group).
-    "sandbox-trust without .start": (("sandbox-trust",), None),
+    WITHOUT_START: (("sandbox-trust",), None),
     "pip-system-certs 5.3": (("pip-system-certs",), None),
     "certifi-linux 1.1": (("certifi-linux",), None),
     "truststore.inject_into_ssl()": ((), None),  # the command itself calls it first
 }
 
-WITHOUT_START = "sandbox-trust without .start"
 _CA = DEFAULT_CA_PATH
 # The checks inline in the .pth line, as shipped until the gate module replaced them (docs/design.md).
 INLINE_LINE = (
@@ -206,7 +206,6 @@ def run_group(venv, home, certs, group, group_id):
 
 def measure(venvs, home, certs, quick):
     """All start-up counts, spread over the venv copies (one worker per copy)."""
-
     if os.path.exists(DEFAULT_CA_PATH):
         log("warning: %s exists on this machine: 'nothing to do' is not reachable" % DEFAULT_CA_PATH)
     commands = QUICK_COMMANDS if quick else tuple(COMMANDS)
