@@ -521,9 +521,9 @@ def markdown(results, image="benchmarks.png", debian=None):
 def embedded(text):
     """A Debian report inside the main one: its title and how to regenerate it (said above) dropped,
     its headings two levels down."""
-    kept = text.split("\n", 1)[1] if text.startswith("# ") else text
-    lines = [line for line in kept.strip("\n").split("\n") if not line.startswith("Regenerate: ")]
-    return "\n".join("##" + line if line.startswith("#") else line for line in lines).replace("\n\n\n", "\n\n").strip("\n")
+    paragraphs = text.strip("\n").split("\n\n")
+    kept = [p for p in paragraphs if not p.startswith(("# ", "Regenerate: "))]
+    return "\n".join("##" + line if line.startswith("#") else line for line in "\n\n".join(kept).split("\n"))
 
 
 # Debian's interpreters exist here only in the debootstrapped sid root: one report per version, made

@@ -8,8 +8,8 @@ every new context, so "after" follows the new content; with sandbox-trust it mus
 MODE: ``where each time`` (``create_default_context(cafile=certifi.where())`` per context, as
 httpx does), ``where bound`` (``certifi.where()`` taken once at start, as requests does),
 ``requests`` (a new requests session), ``default paths`` (``create_default_context()``: OpenSSL's
-default file, SSL_CERT_FILE here), ``urllib`` (a new opener without a context: ``urlopen``'s own opener keeps one
-context from 3.13 on).
+default file, SSL_CERT_FILE here), ``urllib`` (a new opener without a context: ``urlopen``'s
+own opener keeps one context from 3.13 on).
 HOW: ``os.replace`` (a new file renamed over it, as update-ca-certificates does), ``in place``
 (rewritten through the same inode, size and mtime kept), ``symlink retarget`` (BUNDLE is a
 symlink; a new link to NEW_FILE's copy renamed over it).
