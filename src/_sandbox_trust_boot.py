@@ -293,36 +293,18 @@ _finding = set()  # target names being looked up by find_spec itself: its re-ent
 
 # ``sys.meta_path`` protocol: patch the modules of ``PATCH_TARGETS`` once they load.
 #
-# It answers ``None`` at once for every other name; for a target it asks the finders behind it,
-# then wraps the loader's ``exec_module`` so the patch runs right after the module body.
+# It answers ``None`` at once for every other name, at every import of the process; for a target,
+# ``sandbox_trust.patches.target_spec`` (loaded then, as its patch will be) asks the finders behind
+# this one and wraps the loader so that the patch runs right after the module body.
 def find_spec(fullname, path=None, target=None):
     if fullname not in PATCH_TARGETS or fullname in _finding:
         return None
-    _finding.add(fullname)
     try:
-        spec = None
-        for finder in sys.meta_path:
-            if finder is not FINDER and hasattr(finder, "find_spec"):
-                spec = finder.find_spec(fullname, path, target)
-                if spec is not None:
-                    break
-    finally:
-        _finding.discard(fullname)
-    loader = getattr(spec, "loader", None)
-    exec_module = getattr(loader, "exec_module", None)
-    # A class used as loader (builtin, frozen) is shared by many modules: never wrap those.
-    if exec_module is None or isinstance(loader, type):
-        return spec
-
-    def exec_module_then_patch(module):
-        exec_module(module)
-        apply_patch(fullname)
-
-    try:
-        loader.exec_module = exec_module_then_patch
-    except AttributeError:
-        return spec
-    return spec
+        import sandbox_trust
+    except Exception:
+        internal_error("patching %s" % fullname)
+        return None
+    return sandbox_trust._target_spec(fullname, path, target)
 
 
 # The finder on sys.meta_path: a namespace holding find_spec (no class: see Namespace). The flag
@@ -519,7 +501,8 @@ def planned_exports(environ=None, values=None):
         if name in DIRECTORY_VARIABLES:
             directories = original(DIRECTORY_VARIABLES[name], get)
             if directories:  # a list, written as PATH is (OpenSSL's own syntax)
-                found = tuple(path for path in directories.split(os.pathsep) if os.path.isdir(path))
+                # A list comprehension: inlined, where a generator would be one more code object to load.
+                found = tuple([path for path in directories.split(os.pathsep) if os.path.isdir(path)])
                 if found:  # beside them curl reads its built-in bundle, not SSL_CERT_FILE
                     base = ((default_base,) if default_base else ()) + found
         if base:  # never the CA alone: that would distrust every public root
@@ -623,7 +606,7 @@ def boot():
 
             sandbox_trust._restore_inherited()
             return
-        if not os.path.isabs(settings.ca_path):
+        if settings.ca_path[:1] != "/":
             # After a chdir (or in a child started elsewhere) it would name another file.
             warn("ignoring SANDBOX_CA_CERT=%s: not an absolute path" % settings.ca_path)
             return

@@ -11,12 +11,15 @@
 
 import os
 
-_get = os.getenv
-if _get("SANDBOX_TRUST_DISABLE") == "1":
-    if _get("SANDBOX_TRUST_EXPORTED"):
+# os.environ's own dict, bytes to bytes (CPython on POSIX): an unset name costs one dict miss, where
+# os.getenv raises and catches two KeyErrors (docs/design.md, "Startup"). Where it is keyed by str
+# (Windows) or missing, nothing is found: the package serves Linux only (README, "Supported").
+_get = getattr(os.environ, "_data", {}).get
+if _get(b"SANDBOX_TRUST_DISABLE") == b"1":
+    if _get(b"SANDBOX_TRUST_EXPORTED"):
         import _sandbox_trust_boot  # noqa: F401 - opted out: puts back what a parent exported
-elif _get("SANDBOX_INTERCEPT_HTTPS") == "1" or os.path.exists(
-    _get("SANDBOX_CA_CERT") or "/etc/cloudflare/certs/cloudflare-containers-ca.crt"
+elif _get(b"SANDBOX_INTERCEPT_HTTPS") == b"1" or os.path.exists(
+    _get(b"SANDBOX_CA_CERT") or b"/etc/cloudflare/certs/cloudflare-containers-ca.crt"
 ):
     import _sandbox_trust_boot  # noqa: F401 - importing it starts sandbox-trust
 

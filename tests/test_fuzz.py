@@ -347,7 +347,9 @@ GATE_SWITCHES = {
 
 
 def _gate_strings():
-    return {node.value for node in ast.walk(ast.parse(GATE_SOURCE)) if isinstance(node, ast.Constant)}
+    """The gate's constants, its bytes (os.environ's own keys and values) as str."""
+    found = {node.value for node in ast.walk(ast.parse(GATE_SOURCE)) if isinstance(node, ast.Constant)}
+    return {os.fsdecode(value) if isinstance(value, bytes) else value for value in found}
 
 
 def test_both_startup_files_name_the_gate():
@@ -384,7 +386,11 @@ def run_gate(environ, present):
         looked_at.append(path)
         return present
 
-    fake_os = types.SimpleNamespace(getenv=dict(environ).get, path=types.SimpleNamespace(exists=exists))
+    # The gate reads os.environ's bytes dict, as CPython's os keeps it on POSIX.
+    data = {os.fsencode(name): os.fsencode(value) for name, value in environ.items()}
+    fake_os = types.SimpleNamespace(
+        environ=types.SimpleNamespace(_data=data), path=types.SimpleNamespace(exists=exists)
+    )
 
     def fake_import(name, *args, **kwargs):
         if name == "_sandbox_trust_boot":
@@ -392,7 +398,10 @@ def run_gate(environ, present):
             return types.SimpleNamespace()
         return {"os": fake_os}[name]
 
-    namespace = {"__builtins__": {"__import__": fake_import}, "__name__": "_sandbox_trust_gate"}
+    namespace = {
+        "__builtins__": {"__import__": fake_import, "getattr": getattr},
+        "__name__": "_sandbox_trust_gate",
+    }
     exec(GATE_SOURCE, namespace)
     assert namespace["start"]() is None and len(imported) <= 1
     return bool(imported), looked_at
@@ -412,7 +421,20 @@ def boot_has_work(s, present, environ):
 SWITCHES = st.dictionaries(
     st.sampled_from(sorted(GATE_SWITCHES)), st.one_of(st.sampled_from(["1", "0", "", " 1", "true"]), VALUES)
 )
-GATE_ENVIRONS = st.builds(lambda environ, switches: {**environ, **switches}, ENVIRONS, SWITCHES)
+
+
+def _in_a_real_environment(environ):
+    """What a process environment can hold: names and values that are bytes decoded by os (no other surrogates)."""
+    try:
+        [os.fsencode(text) for item in environ.items() for text in item]
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+GATE_ENVIRONS = st.builds(lambda environ, switches: {**environ, **switches}, ENVIRONS, SWITCHES).filter(
+    _in_a_real_environment
+)
 
 
 @FUZZ
@@ -423,7 +445,7 @@ def test_gate_and_settings_agree_on_whether_there_is_work(environ, present):
     work = boot_has_work(s, present, environ)
     # Never work left undone, and the boot module is never imported for nothing.
     assert imported is work
-    assert set(looked_at) <= {s.ca_path}  # the file it checks is the one boot() will read
+    assert set(looked_at) <= {os.fsencode(s.ca_path)}  # the file it checks is the one boot() will read
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,13 @@ def _restore_inherited():
     os.environ.pop(boot.RECORD_VARIABLE, None)
 
 
+def _target_spec(fullname, path, target):
+    """The spec of a patch target being imported, its loader wrapped to patch it (``patches``)."""
+    from sandbox_trust import patches
+
+    return patches.target_spec(fullname, path, target)
+
+
 def _apply_patch(patch_module):
     """Apply ``sandbox_trust.patches.<patch_module>``: its target module has just been imported."""
     from sandbox_trust import patches

@@ -69,6 +69,39 @@ def openssl_user_paths():
     return cafile, capath
 
 
+def target_spec(fullname, path, target):
+    """The spec the finders behind sandbox-trust's give ``fullname`` (a ``PATCH_TARGETS`` module),
+    its loader's ``exec_module`` wrapped so that the patch runs right after the module body.
+
+    ``boot._finding`` keeps this lookup from answering for itself when a finder behind imports the
+    same name; a class used as loader (builtin, frozen) is shared by many modules and never wrapped.
+    """
+    boot._finding.add(fullname)
+    try:
+        spec = None
+        for finder in sys.meta_path:
+            if finder is not boot.FINDER and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+    finally:
+        boot._finding.discard(fullname)
+    loader = getattr(spec, "loader", None)
+    exec_module = getattr(loader, "exec_module", None)
+    if exec_module is None or isinstance(loader, type):
+        return spec
+
+    def exec_module_then_patch(module):
+        exec_module(module)
+        boot.apply_patch(fullname)
+
+    try:
+        loader.exec_module = exec_module_then_patch
+    except AttributeError:
+        pass
+    return spec
+
+
 def _module(name):
     module = "sandbox_trust.patches." + name
     __import__(module)  # not importlib.import_module: importlib/__init__ is not loaded at start
