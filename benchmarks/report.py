@@ -302,7 +302,7 @@ def guards_section(results):
         "`site` charges any package with a `.start`, `pkgutil` included). With the CA present the "
         "guard is checked on `pass` and again on `%s`, the least a program does after start: on "
         "3.15 the `.start` floor ends `pass` just short of CPython's own thresholds (a young-generation "
-        "collection, a table's resize) that any start with work trips and that the floor's own program "
+        "collection first) that any start with work trips and that the floor's own program "
         "trips at its first allocations; after `%s` floor and package have crossed the same ones "
         '(docs/design.md, "What a `.start` costs on 3.15").'
         % (GUARDS["nothing to do"], GUARDS["CA present"], THRESHOLD_COMMAND, THRESHOLD_COMMAND),

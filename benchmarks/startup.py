@@ -21,7 +21,7 @@ COMMANDS = {
 QUICK_COMMANDS = ("pass", "import ssl")
 # The least a program does after start: one import from the standard library. On 3.15 a `.start`
 # floor ends `python -c pass` just short of thresholds of CPython's own (the young generation's
-# collection, a table's resize) that a start with work to do trips, and that the floor's program
+# collection first) that a start with work to do trips, and that the floor's program
 # trips at its first allocations: after this command both have crossed them, so the package's own
 # cost shows (docs/design.md, "What a `.start` costs on 3.15"). Measured in every run, CA present.
 THRESHOLD_COMMAND = "import json"

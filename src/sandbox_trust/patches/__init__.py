@@ -73,14 +73,15 @@ def target_spec(fullname, path, target):
     """The spec the finders behind sandbox-trust's give ``fullname`` (a ``PATCH_TARGETS`` module),
     its loader's ``exec_module`` wrapped so that the patch runs right after the module body.
 
-    ``boot._finding`` keeps this lookup from answering for itself when a finder behind imports the
-    same name; a class used as loader (builtin, frozen) is shared by many modules and never wrapped.
+    Every finder is asked but sandbox-trust's (any copy's: its flag); ``boot._finding``
+    keeps this lookup from answering for itself when one of them imports the same name. A class used
+    as loader (builtin, frozen) is shared by many modules and never wrapped.
     """
     boot._finding.add(fullname)
     try:
         spec = None
         for finder in sys.meta_path:
-            if finder is not boot.FINDER and hasattr(finder, "find_spec"):
+            if not getattr(finder, "is_sandbox_trust_finder", False) and hasattr(finder, "find_spec"):
                 spec = finder.find_spec(fullname, path, target)
                 if spec is not None:
                     break
