@@ -178,13 +178,16 @@ passing = None
 
 # Report the exception being handled; sandbox-trust never raises into its host (except to hand on
 # ``passing`` or another exception of the app's own, unchanged). An error path: the report's code
-# is in the package.
+# is in the package, unless the package is what cannot load.
 def internal_error(where):
     exc = sys.exc_info()[1]
     if exc is passing:
         raise  # the exception our caller is handling
-    import sandbox_trust
-
+    try:
+        import sandbox_trust
+    except Exception:  # a damaged install: the package itself cannot load, so the line is said here
+        warn("internal error in %s: %s: %s" % (where, type(exc).__name__, exc))
+        return
     if sandbox_trust._report_internal_error(exc, where):  # the app's signal handler raised it
         raise
 
@@ -299,12 +302,13 @@ _finding = set()  # target names being looked up by find_spec itself: its re-ent
 def find_spec(fullname, path=None, target=None):
     if fullname not in PATCH_TARGETS or fullname in _finding:
         return None
-    try:
+    try:  # a package that cannot be loaded leaves the target unpatched, never unimportable
         import sandbox_trust
+
+        return sandbox_trust._target_spec(fullname, path, target)
     except Exception:
         internal_error("patching %s" % fullname)
         return None
-    return sandbox_trust._target_spec(fullname, path, target)
 
 
 # The finder on sys.meta_path: a namespace holding find_spec (no class: see Namespace). The flag

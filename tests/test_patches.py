@@ -20,6 +20,26 @@ def test_patch_identity_and_reversal(run, core_venv, intercept, patch):
     assert_patch_cycle(run, core_venv, intercept.ca_path, patch)
 
 
+# --- a damaged install: the package cannot load when a target is imported -----------------------
+
+DAMAGED_IMPORT = "import ssl; ssl.create_default_context(); print('imported')"
+
+
+def test_a_package_that_cannot_load_leaves_targets_importable(run, core_venv, intercept, tmp_path):
+    """The start-up modules are there, the package is not (shadowed here by one that raises): the
+    hook's target half and the error report are in the package, yet ``import ssl`` still works and
+    one line says why it is not patched."""
+    env = {"SANDBOX_CA_CERT": intercept.ca_path}
+    warm = run(core_venv, ["-c", DAMAGED_IMPORT], **env)  # the bundle cache, so start needs no package
+    assert (warm.returncode, warm.stdout, warm.stderr) == (0, "imported\n", "")
+    damaged = tmp_path / "damaged" / "sandbox_trust"
+    damaged.mkdir(parents=True)
+    (damaged / "__init__.py").write_text("raise ImportError('damaged install')\n")
+    process = run(core_venv, ["-c", DAMAGED_IMPORT], PYTHONPATH=str(damaged.parent), **env)
+    assert (process.returncode, process.stdout) == (0, "imported\n"), process.stderr
+    assert process.stderr == "sandbox-trust: internal error in patching ssl: ImportError: damaged install\n"
+
+
 # --- a .pth processed twice (design.md, known trap 5) ------------------------------------------
 
 
