@@ -426,7 +426,8 @@ SWITCHES = st.dictionaries(
 def _in_a_real_environment(environ):
     """What a process environment can hold: names and values that are bytes decoded by os (no other surrogates)."""
     try:
-        [os.fsencode(text) for item in environ.items() for text in item]
+        for name, value in environ.items():
+            os.fsencode(name), os.fsencode(value)
     except UnicodeEncodeError:
         return False
     return True
